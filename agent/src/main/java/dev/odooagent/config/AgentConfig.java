@@ -1,0 +1,71 @@
+package dev.odooagent.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The agent's whole validated configuration; built only by {@link ConfigLoader}. */
+public record AgentConfig(
+    String hostId,
+    Path stateDir,
+    Service service,
+    Registry registry,
+    Deploy deploy,
+    Http http,
+    Webhooks webhooks,
+    Mqtt mqtt,
+    Docker docker) {
+
+  /** The managed Odoo service. */
+  public record Service(String container, String image, String track, Pattern tagPattern, String database) {}
+
+  /** The OCI registry the image comes from. */
+  public record Registry(URI url, String username, Secret password, Duration pollInterval) {}
+
+  /** How a deploy is run and gated. */
+  public record Deploy(
+      URI healthUrl,
+      Duration healthInterval,
+      int healthyThreshold,
+      Duration healthTimeout,
+      UpgradeMode upgrade,
+      List<String> upgradeModules,
+      Duration upgradeTimeout,
+      SnapshotMode snapshot,
+      int keepImages,
+      List<String> gateHooks,
+      Duration coalesceWindow) {}
+
+  /** The admin listener. */
+  public record Http(HostPort listen, Secret adminToken) {}
+
+  /** The webhook listener. */
+  public record Webhooks(HostPort listen, Secret githubSecret, Secret registryToken, long maxBody) {}
+
+  /** The MQTT connection; {@code url} is null when MQTT is off. */
+  public record Mqtt(URI url, String username, Secret password, String topicPrefix, Secret commandSecret, Path caFile) {
+    /** Whether MQTT is configured at all. */
+    public boolean enabled() {
+      return url != null;
+    }
+  }
+
+  /** The Docker engine endpoint. */
+  public record Docker(String host) {}
+
+  /** A listen address. */
+  public record HostPort(String host, int port) {
+    @Override
+    public String toString() {
+      return host + ":" + port;
+    }
+  }
+
+  /** Which modules the upgrade step updates. */
+  public enum UpgradeMode { CHANGED, ALL, LIST, NONE }
+
+  /** Whether a safety copy of database and filestore is taken. */
+  public enum SnapshotMode { TEMPLATE, NONE }
+}

@@ -1,0 +1,436 @@
+package dev.odooagent.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+
+/** Loads the config: defaults, then the YAML file, then {@code ODOO_AGENT_*} env, then {@code *_file} secrets. */
+public final class ConfigLoader {
+  /** Every key with its default; the order is the printed order. Lists are comma-separated in env. */
+  static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("host_id", "");
+    DEFAULTS.put("state_dir", "/var/lib/odoo-agent");
+    DEFAULTS.put("service.container", "odoo-ce");
+    DEFAULTS.put("service.image", "ghcr.io/jgtolentino/odoo-ce");
+    DEFAULTS.put("service.track", "latest");
+    DEFAULTS.put("service.tag_pattern", "^sha-[0-9a-f]{7,40}$");
+    DEFAULTS.put("service.database", "odoo");
+    DEFAULTS.put("registry.url", "https://ghcr.io");
+    DEFAULTS.put("registry.username", "jgtolentino");
+    DEFAULTS.put("registry.password_file", "/run/credentials/odoo-agent/registry-token");
+    DEFAULTS.put("registry.poll_interval", "5m");
+    DEFAULTS.put("deploy.health_url", "http://127.0.0.1:8069/web/health");
+    DEFAULTS.put("deploy.health_interval", "2s");
+    DEFAULTS.put("deploy.healthy_threshold", "3");
+    DEFAULTS.put("deploy.health_timeout", "180s");
+    DEFAULTS.put("deploy.upgrade", "changed");
+    DEFAULTS.put("deploy.upgrade_modules", List.of());
+    DEFAULTS.put("deploy.upgrade_timeout", "30m");
+    DEFAULTS.put("deploy.snapshot", "template");
+    DEFAULTS.put("deploy.keep_images", "3");
+    DEFAULTS.put("deploy.gate_hooks", List.of());
+    DEFAULTS.put("deploy.coalesce_window", "2s");
+    DEFAULTS.put("http.listen", "127.0.0.1:9780");
+    DEFAULTS.put("http.admin_token_file", "/run/credentials/odoo-agent/admin-token");
+    DEFAULTS.put("webhooks.listen", "127.0.0.1:9781");
+    DEFAULTS.put("webhooks.github_secret_file", "/run/credentials/odoo-agent/github-secret");
+    DEFAULTS.put("webhooks.registry_token_file", "/run/credentials/odoo-agent/registry-hook-token");
+    DEFAULTS.put("webhooks.max_body", "1MiB");
+    DEFAULTS.put("mqtt.url", "mqtt://127.0.0.1:1883");
+    DEFAULTS.put("mqtt.username", "odoo-agent");
+    DEFAULTS.put("mqtt.password_file", "/run/credentials/odoo-agent/mqtt-password");
+    DEFAULTS.put("mqtt.topic_prefix", "odoo");
+    DEFAULTS.put("mqtt.command_secret_file", "");
+    DEFAULTS.put("mqtt.ca_file", "");
+    DEFAULTS.put("docker.host", "unix:///var/run/docker.sock");
+  }
+
+  private static final Pattern HOST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+  private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._/-]{1,64}");
+  private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB)?");
+
+  private final Map<String, String> env;
+
+  /** A loader reading the given environment (pass {@code System.getenv()} in production). */
+  public ConfigLoader(Map<String, String> env) {
+    this.env = env;
+  }
+
+  /** The env variable that overrides a key, e.g. {@code mqtt.url} → {@code ODOO_AGENT_MQTT_URL}. */
+  public static String envName(String key) {
+    return "ODOO_AGENT_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  /** Loads and validates; {@code file} may be null (defaults + env), or must exist when given. */
+  public Loaded load(Path file) {
+    Map<String, Object> values = new LinkedHashMap<>(DEFAULTS);
+    Map<String, String> origin = new LinkedHashMap<>();
+    DEFAULTS.keySet().forEach(k -> origin.put(k, "default"));
+    if (file != null) {
+      readYaml(file, values, origin);
+    }
+    for (String key : DEFAULTS.keySet()) {
+      String v = env.get(envName(key));
+      if (v != null) {
+        values.put(key, DEFAULTS.get(key) instanceof List ? splitList(v) : v);
+        origin.put(key, "env " + envName(key));
+      }
+    }
+    return new Loaded(build(values, origin), values, origin);
+  }
+
+  /** The result: the typed config plus the raw values and where each came from, for printing. */
+  public record Loaded(AgentConfig config, Map<String, Object> values, Map<String, String> origin) {
+    /** The effective config as YAML-like lines; secrets are never read into it, only their file paths. */
+    public String describe() {
+      StringBuilder sb = new StringBuilder();
+      String section = "";
+      for (Map.Entry<String, Object> e : values.entrySet()) {
+        String key = e.getKey();
+        int dot = key.indexOf('.');
+        String indent = "";
+        if (dot > 0) {
+          String s = key.substring(0, dot);
+          if (!s.equals(section)) {
+            sb.append(s).append(":\n");
+            section = s;
+          }
+          indent = "  ";
+          key = key.substring(dot + 1);
+        }
+        Object v = e.getKey().equals("host_id") ? config.hostId() : e.getValue();
+        String shown = v instanceof List<?> l ? l.toString() : "'" + v + "'";
+        if (e.getKey().endsWith("_file") && !String.valueOf(v).isEmpty()) {
+          shown += secretOf(e.getKey()) != null ? "  # secret loaded (****)" : "  # not present: feature off";
+        }
+        sb.append(indent).append(key).append(": ").append(shown)
+            .append(origin.get(e.getKey()).equals("default") ? "" : "  # from " + origin.get(e.getKey()))
+            .append('\n');
+      }
+      return sb.toString();
+    }
+
+    private Secret secretOf(String key) {
+      switch (key) {
+        case "registry.password_file": return config.registry().password();
+        case "http.admin_token_file": return config.http().adminToken();
+        case "webhooks.github_secret_file": return config.webhooks().githubSecret();
+        case "webhooks.registry_token_file": return config.webhooks().registryToken();
+        case "mqtt.password_file": return config.mqtt().password();
+        case "mqtt.command_secret_file": return config.mqtt().commandSecret();
+        default: return null;
+      }
+    }
+  }
+
+  private static List<String> splitList(String v) {
+    return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toList());
+  }
+
+  private void readYaml(Path file, Map<String, Object> values, Map<String, String> origin) {
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("config file " + file + " does not exist (pass --config FILE, or omit it to use defaults + env)");
+    }
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+    } catch (IOException e) {
+      throw new ConfigException("config file " + file + " is not valid YAML: " + firstLine(e.getMessage()));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return;
+    }
+    if (!root.isObject()) {
+      throw new ConfigException("config file " + file + " must be a YAML mapping of keys");
+    }
+    flatten("", root, file, values, origin);
+  }
+
+  private void flatten(String prefix, JsonNode node, Path file, Map<String, Object> values, Map<String, String> origin) {
+    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      String key = prefix + e.getKey();
+      JsonNode v = e.getValue();
+      if (v.isObject() && !DEFAULTS.containsKey(key)) {
+        if (DEFAULTS.keySet().stream().noneMatch(k -> k.startsWith(key + "."))) {
+          throw unknownKey(key, file);
+        }
+        flatten(key + ".", v, file, values, origin);
+        continue;
+      }
+      if (!DEFAULTS.containsKey(key)) {
+        throw unknownKey(key, file);
+      }
+      if (DEFAULTS.get(key) instanceof List) {
+        if (!v.isArray() && !v.isNull()) {
+          throw new ConfigException("config key " + key + " in " + file + " must be a list, e.g. [a, b]");
+        }
+        List<String> list = new ArrayList<>();
+        v.forEach(x -> list.add(x.asText()));
+        values.put(key, list);
+      } else {
+        if (v.isContainerNode()) {
+          throw new ConfigException("config key " + key + " in " + file + " must be a single value, not a " + (v.isArray() ? "list" : "mapping"));
+        }
+        values.put(key, v.isNull() ? "" : v.asText());
+      }
+      origin.put(key, file.toString());
+    }
+  }
+
+  private static ConfigException unknownKey(String key, Path file) {
+    String section = key.contains(".") ? key.substring(0, key.lastIndexOf('.')) : "";
+    Set<String> known = new TreeSet<>();
+    for (String k : DEFAULTS.keySet()) {
+      if (section.isEmpty()) {
+        known.add(k.split("\\.")[0]);
+      } else if (k.startsWith(section + ".")) {
+        known.add(k.substring(section.length() + 1));
+      }
+    }
+    return new ConfigException("unknown config key " + key + " in " + file + " (known " + (section.isEmpty() ? "top-level keys" : "keys under " + section) + ": " + String.join(", ", known) + ")");
+  }
+
+  private AgentConfig build(Map<String, Object> v, Map<String, String> origin) {
+    Reader r = new Reader(v, origin);
+    String hostId = r.str("host_id");
+    if (hostId.isEmpty()) {
+      hostId = localHostName();
+    }
+    if (!HOST_ID.matcher(hostId).matches()) {
+      throw r.bad("host_id", hostId, "use letters, digits, '.', '_' or '-' (it is part of MQTT topics and metric labels)");
+    }
+    String image = r.str("service.image");
+    if (!image.matches("[a-z0-9.:-]+(/[a-z0-9._-]+)+")) {
+      throw r.bad("service.image", image, "give a repository without tag, e.g. ghcr.io/owner/odoo-ce");
+    }
+    Pattern tagPattern;
+    try {
+      tagPattern = Pattern.compile(r.str("service.tag_pattern"));
+    } catch (PatternSyntaxException e) {
+      throw r.bad("service.tag_pattern", r.str("service.tag_pattern"), "not a regular expression: " + e.getDescription());
+    }
+    AgentConfig.Service service = new AgentConfig.Service(
+        r.nonEmpty("service.container"), image, r.nonEmpty("service.track"), tagPattern, r.nonEmpty("service.database"));
+    AgentConfig.Registry registry = new AgentConfig.Registry(
+        r.url("registry.url", "http", "https"), r.str("registry.username"), r.secret("registry.password_file"),
+        r.duration("registry.poll_interval"));
+    AgentConfig.UpgradeMode upgrade = r.choice("deploy.upgrade", AgentConfig.UpgradeMode.class);
+    List<String> modules = r.list("deploy.upgrade_modules");
+    for (String m : modules) {
+      if (!m.matches("[a-z0-9_]+")) {
+        throw r.bad("deploy.upgrade_modules", m, "module names are lower-case letters, digits and '_'");
+      }
+    }
+    if (upgrade == AgentConfig.UpgradeMode.LIST && modules.isEmpty()) {
+      throw r.bad("deploy.upgrade_modules", "[]", "deploy.upgrade is 'list', so name at least one module");
+    }
+    AgentConfig.Deploy deploy = new AgentConfig.Deploy(
+        r.url("deploy.health_url", "http", "https"), r.positiveDuration("deploy.health_interval"),
+        r.integer("deploy.healthy_threshold", 1, 100), r.positiveDuration("deploy.health_timeout"),
+        upgrade, modules, r.positiveDuration("deploy.upgrade_timeout"),
+        r.choice("deploy.snapshot", AgentConfig.SnapshotMode.class), r.integer("deploy.keep_images", 2, 100),
+        r.list("deploy.gate_hooks"), r.duration("deploy.coalesce_window"));
+    AgentConfig.Http http = new AgentConfig.Http(r.hostPort("http.listen"), r.secret("http.admin_token_file"));
+    AgentConfig.Webhooks webhooks = new AgentConfig.Webhooks(
+        r.hostPort("webhooks.listen"), r.secret("webhooks.github_secret_file"),
+        r.secret("webhooks.registry_token_file"), r.size("webhooks.max_body"));
+    String mqttUrl = r.str("mqtt.url");
+    String prefix = r.nonEmpty("mqtt.topic_prefix");
+    if (!TOPIC_PREFIX.matcher(prefix).matches() || prefix.startsWith("/") || prefix.endsWith("/")) {
+      throw r.bad("mqtt.topic_prefix", prefix, "use letters, digits and single '/' separators, no MQTT wildcards");
+    }
+    String ca = r.str("mqtt.ca_file");
+    if (!ca.isEmpty() && !Files.isReadable(Path.of(ca))) {
+      throw r.bad("mqtt.ca_file", ca, "the file is missing or unreadable");
+    }
+    AgentConfig.Mqtt mqtt = new AgentConfig.Mqtt(
+        mqttUrl.isEmpty() ? null : r.url("mqtt.url", "mqtt", "mqtts"), r.str("mqtt.username"),
+        r.secret("mqtt.password_file"), prefix, r.secret("mqtt.command_secret_file"), ca.isEmpty() ? null : Path.of(ca));
+    String dockerHost = r.nonEmpty("docker.host");
+    if (!dockerHost.matches("(unix|tcp)://.+")) {
+      throw r.bad("docker.host", dockerHost, "use unix:///var/run/docker.sock or tcp://host:port");
+    }
+    return new AgentConfig(hostId, Path.of(r.nonEmpty("state_dir")), service, registry, deploy, http, webhooks, mqtt,
+        new AgentConfig.Docker(dockerHost));
+  }
+
+  private static String localHostName() {
+    String h = System.getenv("HOSTNAME");
+    if (h != null && !h.isBlank()) {
+      return h.trim();
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
+    }
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+
+  /** Typed access to the raw values, each error naming the key, the value, its source and the fix. */
+  private static final class Reader {
+    private final Map<String, Object> v;
+    private final Map<String, String> origin;
+
+    Reader(Map<String, Object> v, Map<String, String> origin) {
+      this.v = v;
+      this.origin = origin;
+    }
+
+    ConfigException bad(String key, String value, String fix) {
+      return new ConfigException("config key " + key + " = \"" + value + "\" (from " + origin.get(key) + "): " + fix);
+    }
+
+    String str(String key) {
+      return String.valueOf(v.get(key)).trim();
+    }
+
+    String nonEmpty(String key) {
+      String s = str(key);
+      if (s.isEmpty()) {
+        throw bad(key, s, "must not be empty");
+      }
+      return s;
+    }
+
+    @SuppressWarnings("unchecked")
+    List<String> list(String key) {
+      return List.copyOf((List<String>) v.get(key));
+    }
+
+    Duration duration(String key) {
+      try {
+        return Durations.parse(str(key));
+      } catch (IllegalArgumentException e) {
+        throw bad(key, str(key), "not a duration (use e.g. 500ms, 90s, 5m, 1h, or 0)");
+      }
+    }
+
+    Duration positiveDuration(String key) {
+      Duration d = duration(key);
+      if (d.isZero()) {
+        throw bad(key, str(key), "must be greater than 0");
+      }
+      return d;
+    }
+
+    int integer(String key, int min, int max) {
+      try {
+        int n = Integer.parseInt(str(key));
+        if (n >= min && n <= max) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // fall through to the error naming the range
+      }
+      throw bad(key, str(key), "must be a whole number from " + min + " to " + max);
+    }
+
+    <E extends Enum<E>> E choice(String key, Class<E> type) {
+      String s = str(key);
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equalsIgnoreCase(s)) {
+          return e;
+        }
+      }
+      String allowed = Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" | "));
+      throw bad(key, s, "must be one of " + allowed);
+    }
+
+    URI url(String key, String... schemes) {
+      String s = str(key);
+      try {
+        URI u = new URI(s);
+        if (u.getHost() != null && Arrays.asList(schemes).contains(u.getScheme())) {
+          return u;
+        }
+      } catch (URISyntaxException e) {
+        // fall through to the error naming the form
+      }
+      throw bad(key, s, "must be a URL with scheme " + String.join(" or ", schemes) + " and a host");
+    }
+
+    AgentConfig.HostPort hostPort(String key) {
+      String s = str(key);
+      int colon = s.lastIndexOf(':');
+      if (colon > 0) {
+        try {
+          int port = Integer.parseInt(s.substring(colon + 1));
+          if (port >= 0 && port <= 65535) {
+            return new AgentConfig.HostPort(s.substring(0, colon), port);
+          }
+        } catch (NumberFormatException e) {
+          // fall through to the error naming the form
+        }
+      }
+      throw bad(key, s, "must be host:port, e.g. 127.0.0.1:9780");
+    }
+
+    long size(String key) {
+      var m = SIZE.matcher(str(key));
+      if (!m.matches()) {
+        throw bad(key, str(key), "must be a size such as 65536, 512KiB or 1MiB");
+      }
+      long n = Long.parseLong(m.group(1));
+      String unit = m.group(2) == null ? "B" : m.group(2);
+      long mult = switch (unit) {
+        case "KiB" -> 1024L;
+        case "MiB" -> 1024L * 1024;
+        case "GiB" -> 1024L * 1024 * 1024;
+        default -> 1L;
+      };
+      return n * mult;
+    }
+
+    /** Reads a {@code *_file} secret: absent default file = feature off; an explicitly set missing file is an error. */
+    Secret secret(String key) {
+      String s = str(key);
+      if (s.isEmpty()) {
+        return null;
+      }
+      Path p = Path.of(s);
+      if (!Files.exists(p)) {
+        if (origin.get(key).equals("default")) {
+          return null;
+        }
+        throw bad(key, s, "the secret file does not exist (create it, or set the key to \"\" to turn this off)");
+      }
+      try {
+        String value = Files.readString(p, StandardCharsets.UTF_8).strip();
+        if (value.isEmpty()) {
+          throw bad(key, s, "the secret file is empty");
+        }
+        return new Secret(p, value);
+      } catch (IOException e) {
+        throw bad(key, s, "the secret file cannot be read (" + e.getClass().getSimpleName() + "); check its permissions");
+      }
+    }
+  }
+}
