@@ -1,0 +1,167 @@
+package dev.odooagent.docker;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Builds create bodies as pure values. {@link #recreate} keeps everything of a container but its image;
+ * settings that came from the old image are left out so that the new image's own apply.
+ */
+public final class ContainerSpecs {
+  /** Label on every container the agent creates. */
+  public static final String LABEL_MANAGED = "odoo-agent.managed";
+  /** Label naming the deploy that created a one-shot container. */
+  public static final String LABEL_DEPLOY = "odoo-agent.deploy";
+  /** Label naming a one-shot container's role (snapshot, upgrade, restore, inspect). */
+  public static final String LABEL_ROLE = "odoo-agent.role";
+
+  private static final List<String> FROM_IMAGE_IF_EQUAL =
+      List.of("Cmd", "Entrypoint", "WorkingDir", "User", "Healthcheck", "StopSignal", "Shell", "OnBuild");
+  private static final List<String> COPIED_AS_IS =
+      List.of("Domainname", "Tty", "OpenStdin", "StdinOnce", "AttachStdin", "AttachStdout", "AttachStderr", "StopTimeout",
+          "ArgsEscaped", "NetworkDisabled", "MacAddress");
+
+  private ContainerSpecs() {}
+
+  /**
+   * The spec of a container like {@code old} but running {@code newImage}: env, mounts, networks and aliases, ports,
+   * labels, restart policy, healthcheck, resources, user, hostname and command are kept unless they came from the old image.
+   */
+  public static ContainerSpec recreate(ContainerInfo old, JsonObject oldImageConfig, String newImage) {
+    JsonObject cfg = old.raw().getJsonObject("Config", new JsonObject());
+    JsonObject img = oldImageConfig == null ? new JsonObject() : oldImageConfig;
+    JsonObject body = new JsonObject().put("Image", newImage);
+    String hostname = cfg.getString("Hostname");
+    if (hostname != null && !old.id().startsWith(hostname)) {
+      body.put("Hostname", hostname);
+    }
+    for (String k : COPIED_AS_IS) {
+      if (cfg.containsKey(k) && cfg.getValue(k) != null) {
+        body.put(k, cfg.getValue(k));
+      }
+    }
+    for (String k : FROM_IMAGE_IF_EQUAL) {
+      Object v = cfg.getValue(k);
+      if (v != null && !Objects.equals(v, img.getValue(k)) && !(v instanceof String s && s.isEmpty())) {
+        body.put(k, v);
+      }
+    }
+    body.put("Env", minus(cfg.getJsonArray("Env"), img.getJsonArray("Env")));
+    body.put("Labels", minus(cfg.getJsonObject("Labels"), img.getJsonObject("Labels")));
+    body.put("ExposedPorts", minus(cfg.getJsonObject("ExposedPorts"), img.getJsonObject("ExposedPorts")));
+    body.put("Volumes", minus(cfg.getJsonObject("Volumes"), img.getJsonObject("Volumes")));
+    body.put("HostConfig", old.raw().getJsonObject("HostConfig", new JsonObject()).copy());
+    Map<String, JsonObject> networks = endpoints(old);
+    String primary = body.getJsonObject("HostConfig").getString("NetworkMode", "default");
+    Map<String, JsonObject> extra = new LinkedHashMap<>(networks);
+    if (networks.containsKey(primary)) {
+      body.put("NetworkingConfig", new JsonObject().put("EndpointsConfig", new JsonObject().put(primary, extra.remove(primary))));
+    }
+    if (primary.equals("host") || primary.startsWith("container:") || primary.equals("none")) {
+      extra.clear();
+    }
+    return new ContainerSpec(old.name(), body, extra);
+  }
+
+  /**
+   * A one-shot container in {@code image} with the old container's env, mounts, user and networks, running {@code cmd}:
+   * no published ports, no restart policy, no healthcheck, no aliases and no compose labels, so it cannot be taken for
+   * the service.
+   */
+  public static ContainerSpec oneShot(ContainerInfo old, JsonObject oldImageConfig, String image, String name,
+      String deployId, String role, List<String> entrypoint, List<String> cmd) {
+    ContainerSpec base = recreate(old, oldImageConfig, image);
+    JsonObject body = base.body();
+    body.remove("Hostname");
+    body.remove("Healthcheck");
+    body.remove("ExposedPorts");
+    body.put("Healthcheck", new JsonObject().put("Test", new JsonArray().add("NONE")));
+    JsonObject labels = new JsonObject().put(LABEL_MANAGED, "true").put(LABEL_DEPLOY, deployId).put(LABEL_ROLE, role);
+    body.put("Labels", labels);
+    if (entrypoint != null) {
+      body.put("Entrypoint", new JsonArray(List.copyOf(entrypoint)));
+    }
+    body.put("Cmd", new JsonArray(List.copyOf(cmd)));
+    JsonObject host = body.getJsonObject("HostConfig");
+    host.remove("PortBindings");
+    host.put("PublishAllPorts", false);
+    host.put("RestartPolicy", new JsonObject().put("Name", "no"));
+    host.put("AutoRemove", false);
+    JsonObject endpoints = body.getJsonObject("NetworkingConfig", new JsonObject()).getJsonObject("EndpointsConfig");
+    if (endpoints != null) {
+      endpoints.forEach(e -> stripEndpoint((JsonObject) e.getValue()));
+    }
+    Map<String, JsonObject> extra = new LinkedHashMap<>();
+    base.extraNetworks().forEach((n, ep) -> extra.put(n, stripEndpoint(ep.copy())));
+    return new ContainerSpec(name, body, extra);
+  }
+
+  private static JsonObject stripEndpoint(JsonObject ep) {
+    ep.remove("Aliases");
+    ep.remove("IPAMConfig");
+    return ep;
+  }
+
+  /** The endpoint settings of each network the container is on, as they must be given at create/connect time. */
+  static Map<String, JsonObject> endpoints(ContainerInfo old) {
+    Map<String, JsonObject> out = new LinkedHashMap<>();
+    JsonObject nets = old.raw().getJsonObject("NetworkSettings", new JsonObject()).getJsonObject("Networks", new JsonObject());
+    String shortId = old.id().length() >= 12 ? old.id().substring(0, 12) : old.id();
+    for (String name : nets.fieldNames()) {
+      JsonObject n = nets.getJsonObject(name);
+      JsonObject ep = new JsonObject();
+      JsonArray aliases = new JsonArray();
+      JsonArray oldAliases = n.getJsonArray("Aliases");
+      if (oldAliases != null) {
+        oldAliases.forEach(a -> {
+          if (!shortId.equals(a) && !old.id().equals(a)) {
+            aliases.add(a);
+          }
+        });
+      }
+      if (!aliases.isEmpty()) {
+        ep.put("Aliases", aliases);
+      }
+      copyIfSet(n, ep, "IPAMConfig");
+      copyIfSet(n, ep, "Links");
+      copyIfSet(n, ep, "DriverOpts");
+      out.put(name, ep);
+    }
+    return out;
+  }
+
+  private static void copyIfSet(JsonObject from, JsonObject to, String key) {
+    Object v = from.getValue(key);
+    if (v != null && !(v instanceof JsonObject o && o.isEmpty()) && !(v instanceof JsonArray a && a.isEmpty())) {
+      to.put(key, v);
+    }
+  }
+
+  private static JsonArray minus(JsonArray of, JsonArray image) {
+    JsonArray out = new JsonArray();
+    if (of != null) {
+      of.forEach(x -> {
+        if (image == null || !image.contains(x)) {
+          out.add(x);
+        }
+      });
+    }
+    return out;
+  }
+
+  private static JsonObject minus(JsonObject of, JsonObject image) {
+    JsonObject out = new JsonObject();
+    if (of != null) {
+      of.forEach(e -> {
+        if (image == null || !Objects.equals(image.getValue(e.getKey()), e.getValue())) {
+          out.put(e.getKey(), e.getValue());
+        }
+      });
+    }
+    return out;
+  }
+}
