@@ -1,0 +1,99 @@
+package dev.odooagent.odoo;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The settings of an effective odoo.conf that the agent reports, with Odoo's own defaults for absent keys.
+ * Secrets (db_password, admin_passwd) are never kept.
+ */
+public record OdooConf(
+    int workers,
+    int maxCronThreads,
+    int dbMaxconn,
+    long limitMemorySoft,
+    long limitMemoryHard,
+    int httpPort,
+    boolean proxyMode,
+    String dataDir) {
+
+  /** The default path of the config file in the official image. */
+  public static final String DEFAULT_PATH = "/etc/odoo/odoo.conf";
+  private static final List<String> SECRET_KEYS = List.of("db_password", "admin_passwd", "smtp_password");
+
+  /** Parses the {@code [options]} section of an odoo.conf; unparsable numbers fall back to Odoo's defaults. */
+  public static OdooConf parse(String text) {
+    Map<String, String> o = options(text);
+    return new OdooConf(
+        intOr(o.get("workers"), 0),
+        intOr(o.get("max_cron_threads"), 2),
+        intOr(o.get("db_maxconn"), 64),
+        longOr(o.get("limit_memory_soft"), 2048L * 1024 * 1024),
+        longOr(o.get("limit_memory_hard"), 2560L * 1024 * 1024),
+        intOr(o.get("http_port"), 8069),
+        Boolean.parseBoolean(o.getOrDefault("proxy_mode", "False").toLowerCase(Locale.ROOT)),
+        o.getOrDefault("data_dir", "/var/lib/odoo"));
+  }
+
+  /** The non-secret key/values of the {@code [options]} section. */
+  static Map<String, String> options(String text) {
+    Map<String, String> out = new LinkedHashMap<>();
+    boolean inOptions = false;
+    for (String raw : text.split("\\R")) {
+      String line = raw.strip();
+      if (line.isEmpty() || line.startsWith("#") || line.startsWith(";")) {
+        continue;
+      }
+      if (line.startsWith("[")) {
+        inOptions = line.equalsIgnoreCase("[options]");
+        continue;
+      }
+      int eq = line.indexOf('=');
+      if (inOptions && eq > 0) {
+        String key = line.substring(0, eq).strip();
+        if (!SECRET_KEYS.contains(key)) {
+          out.put(key, line.substring(eq + 1).strip());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Where the running Odoo reads its config: {@code -c}/{@code --config} in its command, else ODOO_RC, else the default. */
+  public static String pathFrom(List<String> command, Map<String, String> env) {
+    for (int i = 0; i < command.size(); i++) {
+      String a = command.get(i);
+      if ((a.equals("-c") || a.equals("--config")) && i + 1 < command.size()) {
+        return command.get(i + 1);
+      }
+      if (a.startsWith("--config=")) {
+        return a.substring("--config=".length());
+      }
+    }
+    String rc = env.get("ODOO_RC");
+    return rc == null || rc.isBlank() ? DEFAULT_PATH : rc;
+  }
+
+  /** How many of the given process command lines are Odoo HTTP workers (titled {@code odoo: WorkerHTTP}). */
+  public static int countHttpWorkers(List<String> commandLines) {
+    return (int) commandLines.stream().filter(c -> c.startsWith("odoo: WorkerHTTP")).count();
+  }
+
+  private static int intOr(String v, int dflt) {
+    try {
+      return v == null ? dflt : Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      return dflt;
+    }
+  }
+
+  private static long longOr(String v, long dflt) {
+    try {
+      return v == null ? dflt : Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return dflt;
+    }
+  }
+}
