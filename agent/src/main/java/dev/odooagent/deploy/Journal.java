@@ -1,0 +1,107 @@
+package dev.odooagent.deploy;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The deploy journal: one JSON line per step entry, each carrying the deploy's whole record so far, fsynced
+ * before the step runs. A deploy is terminal once it has a {@code verdict} line.
+ */
+public final class Journal {
+  private final Vertx vertx;
+  private final Path file;
+  private final List<JsonObject> verdicts = new ArrayList<>();
+  private JsonObject last;
+
+  /** Opens (creating if needed) the journal in {@code stateDir} and reads it. */
+  public Journal(Vertx vertx, Path stateDir) {
+    this.vertx = vertx;
+    this.file = stateDir.resolve("journal.jsonl");
+    try {
+      Files.createDirectories(stateDir);
+      if (Files.exists(file)) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+          if (line.isBlank()) {
+            continue;
+          }
+          try {
+            remember(new JsonObject(line));
+          } catch (RuntimeException torn) {
+            // a line torn by a crash mid-write: the entry before it is the truth
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the journal " + file + " (check state_dir and its permissions)", e);
+    }
+  }
+
+  private void remember(JsonObject entry) {
+    last = entry;
+    if ("verdict".equals(entry.getString("step"))) {
+      verdicts.add(entry.getJsonObject("record"));
+    }
+  }
+
+  /** Appends {@code step}/{@code state} with the record, durably, before the caller goes on. */
+  public Future<Void> append(String step, String state, JsonObject record) {
+    JsonObject entry = new JsonObject().put("at", Instant.now().toString()).put("deploy_id", record.getString("id"))
+        .put("step", step).put("state", state).put("record", record.copy());
+    byte[] line = (entry.encode() + "\n").getBytes(StandardCharsets.UTF_8);
+    return vertx.executeBlocking(() -> {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+        ch.write(ByteBuffer.wrap(line));
+        ch.force(true);
+      }
+      return null;
+    }, true).map(x -> {
+      remember(entry);
+      return null;
+    });
+  }
+
+  /** The record of the last deploy if it has no verdict (the agent stopped mid-deploy), else null. */
+  public JsonObject unfinished() {
+    if (last == null || "verdict".equals(last.getString("step"))) {
+      return null;
+    }
+    return last.getJsonObject("record").copy().put("interrupted_step", last.getString("step"))
+        .put("interrupted_state", last.getString("state"));
+  }
+
+  /** The newest {@code limit} finished deploys, newest first. */
+  public JsonArray history(int limit) {
+    JsonArray out = new JsonArray();
+    for (int i = verdicts.size() - 1; i >= 0 && out.size() < limit; i--) {
+      out.add(summary(verdicts.get(i)));
+    }
+    return out;
+  }
+
+  /** The last finished deploy, or null. */
+  public JsonObject lastVerdict() {
+    return verdicts.isEmpty() ? null : summary(verdicts.get(verdicts.size() - 1));
+  }
+
+  /** The public shape of a deploy record, as /status and /history show it. */
+  static JsonObject summary(JsonObject r) {
+    return new JsonObject().put("id", r.getString("id")).put("outcome", r.getString("outcome"))
+        .put("from", r.getJsonObject("from")).put("to", r.getJsonObject("to"))
+        .put("started", r.getString("started")).put("finished", r.getString("finished"))
+        .put("reason", r.getString("reason")).put("source", r.getString("source"))
+        .put("modules", r.getJsonArray("modules"));
+  }
+}

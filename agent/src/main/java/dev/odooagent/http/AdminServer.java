@@ -1,0 +1,105 @@
+package dev.odooagent.http;
+
+import dev.odooagent.config.Secret;
+import dev.odooagent.deploy.Commands;
+import dev.odooagent.metrics.Metrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.function.Function;
+
+/** The admin listener: /healthz, /metrics, /status, /history, and the bearer-protected command POSTs. */
+public final class AdminServer {
+  private final Vertx vertx;
+  private final Metrics metrics;
+  private final Commands commands;
+  private final Secret adminToken;
+  private HttpServer server;
+
+  /** An admin server; with no admin token configured every POST is refused. */
+  public AdminServer(Vertx vertx, Metrics metrics, Commands commands, Secret adminToken) {
+    this.vertx = vertx;
+    this.metrics = metrics;
+    this.commands = commands;
+    this.adminToken = adminToken;
+  }
+
+  /** Binds the listener; completes with the bound port. */
+  public Future<Integer> start(String host, int port) {
+    Router r = Router.router(vertx);
+    r.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+    r.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", Metrics.contentType()).end(metrics.scrape()));
+    r.get("/status").handler(ctx -> json(ctx, 200, commands.status()));
+    r.get("/history").handler(this::history);
+    r.post().handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    r.post("/deploy").handler(ctx -> command(ctx, b -> commands.deploy(b.getString("tag"), b.getString("digest"), b.getBoolean("force", false), "admin")));
+    r.post("/pin").handler(ctx -> command(ctx, b -> commands.pin(b.getString("tag"), b.getString("digest"), "admin")));
+    r.post("/unpin").handler(ctx -> command(ctx, b -> commands.unpin("admin")));
+    r.post("/rollback").handler(ctx -> command(ctx, b -> commands.rollback("admin")));
+    server = vertx.createHttpServer();
+    return server.requestHandler(r).listen(port, host).map(HttpServer::actualPort);
+  }
+
+  /** Closes the listener. */
+  public Future<Void> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void history(RoutingContext ctx) {
+    int limit = 20;
+    String l = ctx.request().getParam("limit");
+    if (l != null) {
+      try {
+        limit = Integer.parseInt(l);
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > 1000) {
+        json(ctx, 400, new JsonObject().put("error", "limit=" + l + " is not a number from 1 to 1000"));
+        return;
+      }
+    }
+    ctx.response().putHeader("Content-Type", "application/json").end(commands.history(limit).encode());
+  }
+
+  private void command(RoutingContext ctx, Function<JsonObject, Future<String>> action) {
+    if (adminToken == null) {
+      json(ctx, 403, new JsonObject().put("error", "admin commands are off: no admin token is configured (set http.admin_token_file)"));
+      return;
+    }
+    String auth = ctx.request().getHeader("Authorization");
+    String expected = "Bearer " + adminToken.reveal();
+    if (auth == null || !MessageDigest.isEqual(auth.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+      json(ctx, 401, new JsonObject().put("error", "missing or wrong bearer token (use the token in http.admin_token_file)"));
+      return;
+    }
+    JsonObject body;
+    try {
+      String text = ctx.body().asString();
+      body = text == null || text.isBlank() ? new JsonObject() : new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      json(ctx, 400, new JsonObject().put("error", "request body is not a JSON object"));
+      return;
+    }
+    Future<String> f;
+    try {
+      f = action.apply(body);
+    } catch (ClassCastException e) {
+      json(ctx, 400, new JsonObject().put("error", "wrong type in request body: " + e.getMessage()));
+      return;
+    }
+    f.onSuccess(id -> json(ctx, 202, new JsonObject().put("deploy_id", id)))
+        .onFailure(e -> json(ctx, e instanceof IllegalArgumentException ? 400 : 409, new JsonObject().put("error", e.getMessage())));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}
