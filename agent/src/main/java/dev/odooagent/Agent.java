@@ -1,6 +1,7 @@
 package dev.odooagent;
 
 import dev.odooagent.config.AgentConfig;
+import dev.odooagent.config.Secret;
 import dev.odooagent.deploy.AgentState;
 import dev.odooagent.deploy.Deployer;
 import dev.odooagent.deploy.Engine;
@@ -10,9 +11,16 @@ import dev.odooagent.deploy.Resolver;
 import dev.odooagent.deploy.StateStore;
 import dev.odooagent.docker.DockerJavaEngine;
 import dev.odooagent.docker.RegistryAuth;
+import dev.odooagent.event.EventCounter;
+import dev.odooagent.event.Poller;
+import dev.odooagent.event.WebhookServer;
 import dev.odooagent.http.AdminServer;
 import dev.odooagent.metrics.Metrics;
+import dev.odooagent.mqtt.Command;
+import dev.odooagent.mqtt.MqttBridge;
+import dev.odooagent.mqtt.MqttSettings;
 import dev.odooagent.odoo.HealthProbe;
+import dev.odooagent.odoo.Observation;
 import dev.odooagent.odoo.OdooHealthGate;
 import dev.odooagent.odoo.OdooObserver;
 import dev.odooagent.policy.TriggerPolicy;
@@ -23,7 +31,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.function.Consumer;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,25 +43,27 @@ public final class Agent {
   private final AgentConfig cfg;
   private final String version;
   private final Vertx vertx;
+  private final Metrics metrics;
+  private final List<Runnable> stops = new ArrayList<>();
   private DockerJavaEngine docker;
   private OdooObserver observer;
   private AdminServer admin;
+  private WebhookServer webhooks;
+  private MqttBridge mqtt;
   private Engine engine;
-  private Metrics metrics;
-  private Resolver resolver;
+  private StateStore store;
 
   /** An agent for {@code cfg} on {@code vertx}. */
   public Agent(Vertx vertx, AgentConfig cfg, String version) {
     this.vertx = vertx;
     this.cfg = cfg;
     this.version = version;
+    this.metrics = new Metrics(cfg.hostId(), version);
   }
 
-  /** Connects to the engine, finds the service container, binds the listeners and reconciles the journal. */
+  /** Connects to the engine, finds the service container, binds the listeners, connects MQTT and reconciles the journal. */
   public Future<Void> start() {
-    metrics = new Metrics(cfg.hostId(), version);
     docker = new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
-    String repository = repositoryOf(cfg);
     return docker.ping()
         .compose(api -> docker.inspectContainer(cfg.service().container()))
         .compose(found -> {
@@ -60,68 +71,140 @@ public final class Agent {
             return Future.failedFuture(new IllegalStateException("container " + cfg.service().container()
                 + " does not exist on " + cfg.docker().host() + " (check service.container, or start Odoo first)"));
           }
-          StateStore store = new StateStore(cfg.stateDir());
-          Journal journal = new Journal(vertx, cfg.stateDir());
-          HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
-          observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), repository,
-              cfg.deploy().healthInterval(), store::tagOf);
-          AgentState.Machine machine = new AgentState.Machine((from, to) -> LOG.info("state {} -> {}", from.word(), to.word()));
-          Consumer<JsonObject> events = e -> LOG.debug("event {}", e.encode());
-          Deployer deployer = new Deployer(cfg, docker, resolver(), new OdooHealthGate(vertx, docker, probe,
-              cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold()),
-              new GateHooks(vertx, cfg.deploy().gateHooks(), Duration.ofMinutes(10)), journal, store, metrics, events, machine,
-              repository, registryAuth());
-          engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver(), journal, store, metrics,
-              new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern()), machine, observer::latest,
-              cfg.deploy().coalesceWindow());
-          admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken());
-          return observer.start()
-              .compose(o -> admin.start(cfg.http().listen().host(), cfg.http().listen().port()))
-              .compose(port -> {
-                LOG.info("admin listener on {}:{}", cfg.http().listen().host(), port);
-                return engine.recover();
-              });
+          build();
+          return observer.start();
         })
-        .onSuccess(x -> LOG.info("odoo-agent {} watching container {} ({}) as host {}", version,
-            cfg.service().container(), repository, cfg.hostId()));
+        .compose(this::recordFirstSight)
+        .compose(x -> listen("http.listen", admin.start(cfg.http().listen().host(), cfg.http().listen().port())))
+        .compose(x -> listen("webhooks.listen", webhooks.start(vertx)))
+        .compose(x -> mqtt == null ? Future.succeededFuture() : mqtt.start())
+        .compose(x -> engine.recover())
+        .onSuccess(x -> {
+          publishStatusChanges();
+          LOG.info("odoo-agent {} watching container {} ({}) as host {}", version, cfg.service().container(),
+              cfg.service().image(), cfg.hostId());
+        });
+  }
+
+  private void build() {
+    store = new StateStore(cfg.stateDir());
+    Journal journal = new Journal(vertx, cfg.stateDir());
+    HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
+    observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), cfg.service().image(),
+        cfg.deploy().healthInterval(), store::tagOf);
+    AgentState.Machine machine = new AgentState.Machine((from, to) -> LOG.info("state {} -> {}", from.word(), to.word()));
+    Resolver resolver = resolver();
+    EventCounter counter = (source, result) -> metrics.event(source.label(), result);
+    Deployer deployer = new Deployer(cfg, docker, resolver,
+        new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold()),
+        new GateHooks(vertx, cfg.deploy().gateHooks(), Duration.ofMinutes(10)), journal, store, metrics,
+        event -> {
+          if (mqtt != null) {
+            mqtt.publishEvent(event);
+          }
+        },
+        machine, cfg.service().image(), registryAuth());
+    engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
+        new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern()), machine, observer::latest,
+        cfg.deploy().coalesceWindow());
+    admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken());
+    webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
+        cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
+        reveal(cfg.webhooks().registryToken()), cfg.service().image(), cfg.webhooks().rateLimit()), engine, counter);
+    if (cfg.mqtt().enabled()) {
+      AgentConfig.Mqtt m = cfg.mqtt();
+      mqtt = new MqttBridge(vertx, new MqttSettings(m.url().toString(), m.username(), reveal(m.password()), m.caFile(),
+          m.topicPrefix(), cfg.hostId(), m.commandSecret() == null ? null : m.commandSecret().bytes(), cfg.stateDir(),
+          cfg.service().image()), engine, counter, this::command, engine::status);
+    }
+    Poller poller = new Poller(vertx, cfg.service().track(), cfg.registry().pollInterval(), resolver::digestOf,
+        this::runningDigest, engine, counter);
+    poller.start();
+    stops.add(poller::stop);
+  }
+
+  /** Remembers what runs when the agent first sees it, so status and history name its tag. */
+  private Future<Void> recordFirstSight(Observation o) {
+    JsonObject current = store.current();
+    if (o.digest() != null && (current == null || !o.digest().equals(current.getString("digest")))) {
+      store.running(new JsonObject().put("tag", o.tag()).put("digest", o.digest()), o.startedAt());
+    }
+    return Future.succeededFuture();
+  }
+
+  private <T> Future<T> listen(String key, Future<T> bound) {
+    return bound.recover(e -> Future.failedFuture(new IllegalStateException("cannot listen on " + key + ": " + e.getMessage())));
+  }
+
+  /** Republishes the retained MQTT status whenever it changes, and keeps the connection gauge current. */
+  private void publishStatusChanges() {
+    String[] last = {""};
+    long timer = vertx.setPeriodic(1000, id -> {
+      metrics.set("odoo_agent_mqtt_connected", mqtt != null && mqtt.connected());
+      if (mqtt != null) {
+        String now = engine.status().encode();
+        if (!now.equals(last[0])) {
+          last[0] = now;
+          mqtt.publishStatus(new JsonObject(now));
+        }
+      }
+    });
+    stops.add(() -> vertx.cancelTimer(timer));
+  }
+
+  private Future<String> command(Command c) {
+    switch (c.action()) {
+      case PIN:
+        return engine.pin(c.tag(), c.digest(), "mqtt");
+      case UNPIN:
+        return engine.unpin("mqtt");
+      case DEPLOY:
+        return engine.deploy(c.tag(), c.digest(), false, "mqtt");
+      case ROLLBACK:
+        return engine.rollback("mqtt");
+      default:
+        return Future.succeededFuture(null);
+    }
+  }
+
+  private String runningDigest() {
+    Observation o = observer.latest();
+    return o.running() ? o.digest() : null;
   }
 
   /** Tag lookups through the registry client, retried with backoff and guarded by a circuit breaker. */
   private Resolver resolver() {
-    if (resolver == null) {
-      RegistryClient client = new RegistryClient(vertx, cfg.registry().url().toString(),
-          ImageRef.parse(cfg.service().image()).repository(), cfg.registry().username(),
-          cfg.registry().password() == null ? null : cfg.registry().password().reveal());
-      Resilience resilience = Resilience.forRegistry(vertx, Resilience.Settings.defaults());
-      metrics.set("odoo_agent_registry_circuit_state", resilience.stateCode());
-      resilience.circuitBreaker().getEventPublisher().onStateTransition(e ->
-          metrics.set("odoo_agent_registry_circuit_state", Resilience.stateCode(e.getStateTransition().getToState())));
-      resolver = tag -> resilience.execute(() -> client.resolveDigest(tag));
-    }
-    return resolver;
+    RegistryClient client = new RegistryClient(vertx, cfg.registry().url().toString(),
+        ImageRef.parse(cfg.service().image()).repository(), cfg.registry().username(), reveal(cfg.registry().password()));
+    Resilience resilience = Resilience.forRegistry(vertx, Resilience.Settings.defaults());
+    metrics.set("odoo_agent_registry_circuit_state", resilience.stateCode());
+    resilience.circuitBreaker().getEventPublisher().onStateTransition(e ->
+        metrics.set("odoo_agent_registry_circuit_state", Resilience.stateCode(e.getStateTransition().getToState())));
+    return tag -> resilience.execute(() -> client.resolveDigest(tag));
   }
 
   private RegistryAuth registryAuth() {
-    String host = cfg.registry().url().getAuthority();
     return cfg.registry().password() == null ? RegistryAuth.anonymous()
-        : new RegistryAuth(host, cfg.registry().username(), cfg.registry().password().reveal());
+        : new RegistryAuth(cfg.registry().url().getAuthority(), cfg.registry().username(), cfg.registry().password().reveal());
   }
 
-  /** The repository path the engine names images by, e.g. {@code ghcr.io/owner/odoo-ce}. */
-  static String repositoryOf(AgentConfig cfg) {
-    return cfg.service().image();
+  private static String reveal(Secret s) {
+    return s == null ? null : s.reveal();
   }
 
-  /** Stops listeners and timers. */
+  /** Publishes the offline status, closes listeners and timers. */
   public Future<Void> stop() {
+    stops.forEach(Runnable::run);
     if (observer != null) {
       observer.stop();
     }
-    Future<Void> f = admin == null ? Future.succeededFuture() : admin.stop();
-    return f.onComplete(x -> {
-      if (docker != null) {
-        docker.close();
-      }
-    });
+    Future<Void> m = mqtt == null ? Future.succeededFuture() : mqtt.stop().otherwise(e -> null);
+    return m.compose(x -> admin == null ? Future.succeededFuture() : admin.stop())
+        .compose(x -> webhooks == null ? Future.succeededFuture() : webhooks.stop())
+        .onComplete(x -> {
+          if (docker != null) {
+            docker.close();
+          }
+        });
   }
 }

@@ -53,6 +53,10 @@ public final class Main {
     System.setProperty("org.slf4j.simpleLogger.log.com.github.dockerjava", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.io.vertx", "warn");
+    // a probe of a stopping container resets its connection; the probe reports that itself
+    System.setProperty("org.slf4j.simpleLogger.log.io.vertx.core.net.impl.ConnectionBase", "off");
+    // vertx-mqtt logs a stack trace per failed connect; the bridge logs its own one-line retries
+    System.setProperty("org.slf4j.simpleLogger.log.io.vertx.mqtt", "off");
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
   }
 

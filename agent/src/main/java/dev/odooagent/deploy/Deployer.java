@@ -21,6 +21,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,7 +123,7 @@ public final class Deployer {
   private Future<Boolean> resolve(Run run) {
     JsonObject to = run.record.getJsonObject("to");
     Future<String> digest = to.getString("digest") != null ? Future.succeededFuture(to.getString("digest"))
-        : step(run, "resolve", resolver.digestOf(to.getString("tag")));
+        : step(run, "resolve", () -> resolver.digestOf(to.getString("tag")));
     return digest.compose(d -> {
       to.put("digest", d);
       if (to.getString("tag") == null) {
@@ -152,7 +153,7 @@ public final class Deployer {
     String digest = run.record.getJsonObject("to").getString("digest");
     run.newRef = repository + "@" + digest;
     run.record.put("image", run.newRef);
-    return step(run, "pull", docker.inspectImage(run.newRef).compose(local -> {
+    return step(run, "pull", () -> docker.inspectImage(run.newRef).compose(local -> {
       if (local.isPresent()) {
         LOG.info("deploy {}: {} is already present, not pulling", run.id(), run.newRef);
         return Future.succeededFuture(local);
@@ -168,31 +169,32 @@ public final class Deployer {
 
   private Future<Void> gateHooks(Run run) {
     JsonObject to = run.record.getJsonObject("to");
-    return step(run, "gate hooks", hooks.run(run.newRef, to.getString("tag"), to.getString("digest")));
+    return step(run, "gate hooks", () -> hooks.run(run.newRef, to.getString("tag"), to.getString("digest")));
   }
 
   private Future<Void> plan(Run run) {
-    Future<List<String>> modules;
-    switch (cfg.deploy().upgrade()) {
-      case NONE:
-        modules = Future.succeededFuture(List.of());
-        break;
-      case ALL:
-        modules = Future.succeededFuture(List.of("all"));
-        break;
-      case LIST:
-        modules = Future.succeededFuture(cfg.deploy().upgradeModules());
-        break;
-      default:
-        modules = run.record.getBoolean("manual") ? Future.succeededFuture(List.of())
-            : moduleMap(run, run.oldImage, run.old.imageId()).compose(oldMods -> moduleMap(run, run.newImage, run.newRef)
-                .map(newMods -> UpgradePlanner.changed(oldMods, newMods)));
-    }
-    return step(run, "plan", modules.map(list -> {
+    return step(run, "plan", () -> modulesToUpgrade(run).map(list -> {
       run.record.put("modules", new JsonArray(list));
       LOG.info("deploy {}: modules to upgrade: {}", run.id(), list.isEmpty() ? "none" : String.join(",", list));
       return null;
     }));
+  }
+
+  private Future<List<String>> modulesToUpgrade(Run run) {
+    switch (cfg.deploy().upgrade()) {
+      case NONE:
+        return Future.succeededFuture(List.of());
+      case ALL:
+        return Future.succeededFuture(List.of("all"));
+      case LIST:
+        return Future.succeededFuture(cfg.deploy().upgradeModules());
+      default:
+        if (run.record.getBoolean("manual")) {
+          return Future.succeededFuture(List.of());
+        }
+        return moduleMap(run, run.oldImage, run.old.imageId())
+            .compose(oldMods -> moduleMap(run, run.newImage, run.newRef).map(newMods -> UpgradePlanner.changed(oldMods, newMods)));
+    }
   }
 
   /** The module map of an image: its label, else the manifests read in a one-shot container of it. */
@@ -218,7 +220,7 @@ public final class Deployer {
     }
     String db = cfg.service().database();
     List<String> cmd = DbTool.exists(db);
-    return step(run, "check database", oneShot(run, "check", run.old.imageId(), null, cmd, ONE_SHOT_TIMEOUT).map(r -> {
+    return step(run, "check database", () -> oneShot(run, "check", run.old.imageId(), null, cmd, ONE_SHOT_TIMEOUT).map(r -> {
       if (r.exitCode() != null && r.exitCode() == DbTool.MISSING) {
         throw new DeployException("check database", null, "database " + db + " does not exist on the server that "
             + run.old.name() + " uses; refusing to upgrade, because Odoo would silently create an empty one (check service.database)");
@@ -232,12 +234,9 @@ public final class Deployer {
 
   private Future<Void> stopOld(Run run) {
     String aside = asideName(run);
-    return journal.append("stop old", "started", run.record.put("old_aside", aside)).compose(x -> {
-      run.record.put("stopped_old", true);
-      event(run, "stop old", "started");
-      return docker.stopContainer(run.old.id(), STOP_TIMEOUT);
-    }).compose(x -> docker.renameContainer(run.old.id(), aside))
-        .compose(x -> done(run, "stop old"));
+    run.record.put("old_aside", aside).put("stopped_old", true);
+    return step(run, "stop old", () -> docker.stopContainer(run.old.id(), STOP_TIMEOUT)
+        .compose(x -> docker.renameContainer(run.old.id(), aside)));
   }
 
   private Future<Void> snapshot(Run run) {
@@ -247,7 +246,7 @@ public final class Deployer {
     String db = cfg.service().database();
     String copy = DbTool.copyName(db, run.id());
     run.record.put("copy", copy);
-    return step(run, "snapshot", oneShot(run, "snapshot", run.old.imageId(), null, DbTool.snapshot(db, copy), ONE_SHOT_TIMEOUT)
+    return step(run, "snapshot", () -> oneShot(run, "snapshot", run.old.imageId(), null, DbTool.snapshot(db, copy), ONE_SHOT_TIMEOUT)
         .map(r -> {
           if (!r.succeeded()) {
             throw new DeployException("snapshot", "upgrade_failed", "safety copy of " + db + " failed: " + lastLine(r.outputTail()));
@@ -266,7 +265,7 @@ public final class Deployer {
     cmd.addAll(List.of("-d", cfg.service().database(), "-u", String.join(",", modules.getList()), "--stop-after-init"));
     run.record.put("upgrade_started", true);
     Duration timeout = cfg.deploy().upgradeTimeout();
-    return step(run, "upgrade", oneShot(run, "upgrade", run.newRef, null, cmd, timeout).map(r -> {
+    return step(run, "upgrade", () -> oneShot(run, "upgrade", run.newRef, null, cmd, timeout).map(r -> {
       run.record.put("upgrade_tail", r.outputTail());
       if (r.timedOut()) {
         throw new DeployException("upgrade", "upgrade_failed", "module upgrade did not finish within deploy.upgrade_timeout ("
@@ -293,14 +292,14 @@ public final class Deployer {
   private Future<Void> startNew(Run run) {
     JsonObject oldImageConfig = run.oldImage == null ? null : run.oldImage.config();
     ContainerSpec spec = ContainerSpecs.recreate(run.old, oldImageConfig, run.newRef);
-    return step(run, "start new", docker.createContainer(spec).compose(id -> {
+    return step(run, "start new", () -> docker.createContainer(spec).compose(id -> {
       run.record.put("new_container_id", id);
       return journal.append("start new", "created", run.record).compose(x -> docker.startContainer(id));
     }));
   }
 
   private Future<Void> awaitHealthy(Run run) {
-    return step(run, "await healthy", gate.await(run.record.getString("new_container_id"), cfg.deploy().healthTimeout())
+    return step(run, "await healthy", () -> gate.await(run.record.getString("new_container_id"), cfg.deploy().healthTimeout())
         .map(v -> {
           if (!v.healthy()) {
             throw new DeployException("await healthy", "health_failed", "new container failed its health gate: " + v.reason());
@@ -419,7 +418,7 @@ public final class Deployer {
     if (record.getBoolean("gate_passed", false)) {
       return commit(run);
     }
-    if (record.getBoolean("stopped_old", false) || "stop old".equals(step)) {
+    if (record.getBoolean("stopped_old", false)) {
       return rollBack(run, "recovery", "the agent stopped during '" + step + "'");
     }
     return cleanupOneShots(run.id()).compose(x -> verdict(run, "failed", "the agent stopped during '" + step + "' before anything was changed"));
@@ -473,8 +472,10 @@ public final class Deployer {
     return ready.compose(x -> oneShot(run, role, image, null, cmd, ONE_SHOT_TIMEOUT));
   }
 
-  private <T> Future<T> step(Run run, String step, Future<T> work) {
-    return work.compose(v -> done(run, step).map(v));
+  /** Journals the step as started, runs it, then journals it done. */
+  private <T> Future<T> step(Run run, String step, Supplier<Future<T>> work) {
+    event(run, step, "started");
+    return journal.append(step, "started", run.record).compose(x -> work.get()).compose(v -> done(run, step).map(v));
   }
 
   private Future<Void> done(Run run, String step) {

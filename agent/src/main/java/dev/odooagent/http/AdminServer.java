@@ -95,8 +95,13 @@ public final class AdminServer {
       json(ctx, 400, new JsonObject().put("error", "wrong type in request body: " + e.getMessage()));
       return;
     }
-    f.onSuccess(id -> json(ctx, 202, new JsonObject().put("deploy_id", id)))
-        .onFailure(e -> json(ctx, e instanceof IllegalArgumentException ? 400 : 409, new JsonObject().put("error", e.getMessage())));
+    f.onSuccess(id -> {
+      metrics.event("admin", "accepted");
+      json(ctx, 202, new JsonObject().put("deploy_id", id));
+    }).onFailure(e -> {
+      metrics.event("admin", "rejected");
+      json(ctx, e instanceof IllegalArgumentException ? 400 : 409, new JsonObject().put("error", e.getMessage()));
+    });
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

@@ -1,0 +1,33 @@
+package dev.odooagent.mqtt;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/** An operator command received over MQTT and verified; tag and digest may be null. */
+public record Command(String id, Action action, String tag, String digest) {
+
+  /** What a command asks the agent to do. */
+  public enum Action {
+    PIN, UNPIN, DEPLOY, ROLLBACK, STATUS;
+
+    /** The wire name of the action, e.g. {@code pin}. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the action needs a tag or a digest (pin, deploy) rather than refusing them. */
+    public boolean takesVersion() {
+      return this == PIN || this == DEPLOY;
+    }
+
+    /** The action with this wire name, if there is one. */
+    public static Optional<Action> fromLabel(String label) {
+      for (Action action : values()) {
+        if (action.label().equals(label)) {
+          return Optional.of(action);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+}

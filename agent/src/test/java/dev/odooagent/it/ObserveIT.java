@@ -1,0 +1,137 @@
+package dev.odooagent.it;
+
+import static dev.odooagent.it.TestBed.await;
+import static dev.odooagent.it.TestBed.docker;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Issue 2: the agent observes a running Odoo on the real test bed and reports the truth about it. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ObserveIT {
+  static OdooFixture odoo;
+  static AgentProcess agent;
+
+  @BeforeAll
+  static void up() throws IOException {
+    odoo = new OdooFixture("it-observe", "it_observe", 18169, false).fresh("latest").start("latest");
+    // The test bed's Prometheus scrapes 127.0.0.1:9780, so this agent takes the default admin port.
+    agent = new AgentProcess("observe", odoo, 9780, 19181).set("deploy.health_interval", "1s").start();
+    await("first observation", Duration.ofSeconds(20), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 1.0);
+  }
+
+  @AfterAll
+  static void down() throws InterruptedException {
+    if (agent != null) {
+      agent.close();
+    }
+    if (odoo != null) {
+      odoo.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aContainerFromLatestIsSeenWithTheRegistryDigestWorkersAndLimits() {
+    JsonObject current = agent.status().getJsonObject("current");
+    assertEquals("latest", current.getString("tag"));
+    assertEquals(TestBed.digest("latest"), current.getString("digest"));
+    assertEquals("pass", agent.status().getString("health"));
+    String h = "{host=\"it-observe\"}";
+    assertEquals(1.0, agent.metric("odoo_up" + h));
+    assertEquals(2.0, agent.metric("odoo_workers" + h), "workers from the bind-mounted odoo.conf");
+    long real = docker("top", odoo.name, "-eo", "pid,args").lines().filter(l -> l.contains("odoo: WorkerHTTP")).count();
+    assertEquals(2, real, "the stand-in runs the configured workers");
+    assertEquals((double) real, agent.metric("odoo_worker_processes" + h));
+    assertEquals(1.0, agent.metric("odoo_max_cron_threads" + h));
+    assertEquals(16.0, agent.metric("odoo_db_maxconn" + h));
+    assertEquals(1073741824.0, agent.metric("odoo_limit_memory_soft_bytes" + h));
+    assertEquals(1342177280.0, agent.metric("odoo_limit_memory_hard_bytes" + h));
+    assertEquals(768.0 * 1024 * 1024, agent.metric("odoo_container_memory_limit_bytes" + h));
+    assertTrue(agent.metric("odoo_container_memory_usage_bytes" + h) > 0);
+    assertEquals(0.0, agent.metric("odoo_container_restarts_total" + h));
+    String info = agent.metrics().lines().filter(l -> l.startsWith("odoo_image_info{")).findFirst().orElse("");
+    assertTrue(info.contains("tag=\"latest\"") && info.contains("digest=\"" + TestBed.digest("latest") + "\"")
+        && info.endsWith(" 1"), info);
+  }
+
+  @Test
+  @Order(2)
+  void aStoppedContainerDropsOdooUpWithinTwoIntervalsAndComesBack() {
+    docker("stop", odoo.name);
+    // two 1 s intervals, plus one probe timeout of slack for a loaded machine
+    await("odoo_up 0 after stop", Duration.ofSeconds(2 + 4), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 0.0);
+    assertEquals("fail", agent.status().getString("health"));
+    docker("start", odoo.name);
+    await("odoo_up 1 after start", Duration.ofSeconds(30), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 1.0);
+  }
+
+  @Test
+  @Order(3)
+  void promtoolAcceptsTheMetricsAndARealPrometheusScrapesThem() throws IOException {
+    Path file = Files.createTempFile("metrics", ".txt");
+    Files.writeString(file, agent.metrics());
+    TestBed.Result r = TestBed.exec(List.of("sh", "-c", "promtool check metrics < " + file), Map.of(), Duration.ofSeconds(30));
+    assertEquals(0, r.code(), "promtool check metrics: " + r.out() + r.err());
+    String query = TestBed.env("PROMETHEUS_URL") + "/api/v1/query?query="
+        + URLEncoder.encode("odoo_up{job=\"odoo-agent\",host=\"it-observe\"}", StandardCharsets.UTF_8);
+    await("Prometheus to scrape odoo_up from the agent", Duration.ofSeconds(30), () -> {
+      TestBed.Result q = TestBed.exec(List.of("curl", "-sf", query), Map.of(), Duration.ofSeconds(10));
+      if (q.code() != 0) {
+        return false;
+      }
+      String body = q.out();
+      JsonObject res = new JsonObject(body).getJsonObject("data");
+      return !res.getJsonArray("result").isEmpty()
+          && "1".equals(res.getJsonArray("result").getJsonObject(0).getJsonArray("value").getString(1));
+    });
+  }
+
+  @Test
+  @Order(4)
+  void containerSecretsNeverAppearInMetricsStatusOrLogs() {
+    String dbPassword = TestBed.secret("PG_PASSWORD_FILE");
+    for (String text : List.of(agent.metrics(), agent.status().encode(), agent.get("/history").body(), agent.log())) {
+      assertFalse(text.contains(dbPassword), "the database password leaked");
+      assertFalse(text.contains("it-admin"), "the Odoo admin password leaked");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "unknown key        | deploy:\\n  helth_url: x                          | deploy.helth_url",
+      "bad duration       | deploy:\\n  health_interval: 2 seconds           | deploy.health_interval",
+      "missing secret     | registry:\\n  password_file: /nonexistent/token | registry.password_file",
+      "unreachable docker | docker:\\n  host: unix:///nonexistent/docker.sock | docker.host",
+      "missing container  | service:\\n  container: it-no-such-container      | it-no-such-container"})
+  void badConfigExitsOneWithOneLineNamingTheKey(String name, String yaml, String named) throws IOException {
+    Path cfg = Files.createTempFile("bad", ".yaml");
+    Files.writeString(cfg, "http:\n  listen: 127.0.0.1:0\nwebhooks:\n  listen: 127.0.0.1:0\nmqtt:\n  url: ''\n"
+        + "state_dir: " + cfg.getParent().resolve("state-" + cfg.getFileName()) + "\n" + yaml.replace("\\n", "\n") + "\n");
+    TestBed.Result r = TestBed.exec(List.of(Path.of(System.getProperty("project.root", "..")).resolve("agent/bin/odoo-agent").toString(),
+        "run", "--config", cfg.toString()), Map.of(), Duration.ofSeconds(60));
+    assertEquals(1, r.code(), name + ": " + r.out() + r.err());
+    List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+    assertEquals(1, lines.size(), name + " should print one line: " + r.err());
+    assertTrue(lines.get(0).startsWith("odoo-agent: ") && lines.get(0).contains(named), lines.get(0));
+    assertFalse(r.err().contains("\tat "), "no stack trace");
+  }
+}

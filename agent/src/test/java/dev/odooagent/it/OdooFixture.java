@@ -1,0 +1,148 @@
+package dev.odooagent.it;
+
+import static dev.odooagent.it.TestBed.docker;
+import static dev.odooagent.it.TestBed.dockerQuiet;
+import static dev.odooagent.it.TestBed.env;
+import static dev.odooagent.it.TestBed.psql;
+import static dev.odooagent.it.TestBed.secret;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A compose-like stand-in Odoo: a user-defined network with an alias (or host networking), a named filestore
+ * volume, a bind-mounted odoo.conf, a loopback port, compose labels and {@code restart: unless-stopped}.
+ */
+final class OdooFixture implements AutoCloseable {
+  final String name;
+  final String database;
+  final int port;
+  final boolean hostNetwork;
+  final String volume;
+  final Path confDir;
+
+  OdooFixture(String name, String database, int port, boolean hostNetwork) {
+    this.name = name;
+    this.database = database;
+    this.port = port;
+    this.hostNetwork = hostNetwork;
+    this.volume = name + "-filestore";
+    try {
+      this.confDir = Files.createTempDirectory(name + "-conf");
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String dbHost() {
+    return hostNetwork ? env("PG_HOST") : env("DOCKER_NETWORK_GATEWAY");
+  }
+
+  /** Removes any earlier run's container, volume and database, then installs the modules of {@code tag} in a fresh database. */
+  OdooFixture fresh(String tag) throws IOException {
+    removeAll();
+    docker("volume", "create", volume);
+    psql("postgres", "DROP DATABASE IF EXISTS " + database);
+    Files.writeString(confDir.resolve("odoo.conf"), "[options]\n"
+        + "db_host = " + dbHost() + "\ndb_port = " + env("PG_PORT") + "\ndb_user = " + env("PG_USER") + "\n"
+        + "db_password = " + secret("PG_PASSWORD_FILE") + "\nadmin_passwd = it-admin\n"
+        + "addons_path = /mnt/extra-addons\ndata_dir = /var/lib/odoo\nworkers = 2\nmax_cron_threads = 1\n"
+        + "db_maxconn = 16\nlimit_memory_soft = 1073741824\nlimit_memory_hard = 1342177280\nhttp_port = " + (hostNetwork ? port : 8069) + "\n");
+    List<String> init = new ArrayList<>(List.of("run", "--rm"));
+    init.addAll(common());
+    init.addAll(List.of(TestBed.ref(tag), "odoo", "-d", database, "-i", "ipai_core,tbwa_brand", "--stop-after-init"));
+    docker(init.toArray(String[]::new));
+    return this;
+  }
+
+  private List<String> common() {
+    List<String> a = new ArrayList<>();
+    if (hostNetwork) {
+      a.addAll(List.of("--network", "host"));
+    } else {
+      a.addAll(List.of("--network", env("DOCKER_NETWORK"), "--network-alias", "odoo"));
+    }
+    a.addAll(List.of("-v", volume + ":/var/lib/odoo", "-v", confDir.resolve("odoo.conf") + ":/etc/odoo/odoo.conf:ro",
+        "-e", "DB_PASSWORD_FILE=/etc/odoo/odoo.conf", "-e", "ADMIN_PASSWD=it-admin"));
+    return a;
+  }
+
+  /** Starts the service container from {@code tag}, as docker compose would. */
+  OdooFixture start(String tag) {
+    List<String> run = new ArrayList<>(List.of("run", "-d", "--name", name, "--restart", "unless-stopped",
+        "--label", "com.docker.compose.project=it", "--label", "com.docker.compose.service=odoo",
+        "--label", "com.docker.compose.oneoff=False", "--memory", "768m"));
+    if (!hostNetwork) {
+      run.addAll(List.of("-p", "127.0.0.1:" + port + ":8069"));
+    }
+    run.addAll(common());
+    run.add(TestBed.ref(tag));
+    docker(run.toArray(String[]::new));
+    TestBed.await(name + " healthy on port " + port, java.time.Duration.ofSeconds(60), () ->
+        TestBed.exec(List.of("curl", "-sf", healthUrl()), java.util.Map.of(), java.time.Duration.ofSeconds(5)).code() == 0);
+    return this;
+  }
+
+  String healthUrl() {
+    return "http://127.0.0.1:" + port + "/web/health?db_server_status=1";
+  }
+
+  /** The running container's image digest in the test bed registry. */
+  String runningDigest() {
+    String imageId = docker("inspect", "--format", "{{.Image}}", name).strip();
+    for (String rd : docker("image", "inspect", "--format", "{{join .RepoDigests \" \"}}", imageId).strip().split(" ")) {
+      if (rd.startsWith(TestBed.image() + "@")) {
+        return rd.substring(rd.indexOf('@') + 1);
+      }
+    }
+    return null;
+  }
+
+  /** Files of the filestore volume, relative paths sorted, for before/after comparisons. */
+  List<String> filestore() throws IOException {
+    Path root = Path.of(docker("volume", "inspect", "--format", "{{.Mountpoint}}", volume).strip(), "filestore");
+    if (!Files.exists(root)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
+    }
+  }
+
+  /** Names of all containers whose name starts with this fixture's name (service, aside, one-shots). */
+  List<String> containers() {
+    String out = docker("ps", "-a", "--filter", "name=^/" + name, "--format", "{{.Names}}").strip();
+    return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+  }
+
+  /** Safety copies of this fixture's database left on the server. */
+  List<String> copies() {
+    String out = psql("postgres", "SELECT datname FROM pg_database WHERE datname LIKE '" + database + "\\_\\_pre\\_%' ORDER BY 1");
+    return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+  }
+
+  /** Module versions in ir_module_module, as "name=version" lines. */
+  String modules() {
+    return psql(database, "SELECT name || '=' || latest_version FROM ir_module_module ORDER BY name");
+  }
+
+  void removeAll() {
+    for (String c : containers()) {
+      dockerQuiet("rm", "-f", c);
+    }
+    dockerQuiet("volume", "rm", "-f", volume);
+  }
+
+  @Override
+  public void close() {
+    removeAll();
+    psql("postgres", "DROP DATABASE IF EXISTS " + database);
+    for (String copy : copies()) {
+      psql("postgres", "DROP DATABASE IF EXISTS " + copy);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.odooagent.it;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/** Access to the real test bed that {@code scripts/testbed up} brings up (docs/testbed.md). */
+final class TestBed {
+  static final Path DIR = Path.of(System.getenv().getOrDefault("TESTBED_DIR", "/var/lib/odoo-testbed"));
+  static final Map<String, String> ENV = load();
+
+  private TestBed() {}
+
+  private static Map<String, String> load() {
+    Map<String, String> env = new HashMap<>();
+    for (String f : List.of("testbed.env", "images.env")) {
+      Path p = DIR.resolve(f);
+      if (!Files.exists(p)) {
+        throw new IllegalStateException(p + " is missing: run `scripts/testbed up` first (scripts/test does)");
+      }
+      try {
+        for (String line : Files.readAllLines(p)) {
+          int eq = line.indexOf('=');
+          if (eq > 0 && !line.startsWith("#")) {
+            env.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+          }
+        }
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read " + p, e);
+      }
+    }
+    return env;
+  }
+
+  static String env(String key) {
+    String v = ENV.get(key);
+    if (v == null) {
+      throw new IllegalStateException(key + " is not in " + DIR + "/testbed.env or images.env");
+    }
+    return v;
+  }
+
+  static String image() {
+    return env("IMAGE");
+  }
+
+  static String ref(String tag) {
+    return image() + ":" + tag;
+  }
+
+  static String digest(String tag) {
+    return env("DIGEST_" + tag.replace('-', '_'));
+  }
+
+  static String secret(String fileKey) {
+    try {
+      return Files.readString(Path.of(env(fileKey))).strip();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + env(fileKey), e);
+    }
+  }
+
+  /** A finished command: exit code and both outputs. */
+  record Result(int code, String out, String err) {}
+
+  /** Runs a command to completion (bounded), never throwing on a non-zero exit. */
+  static Result exec(List<String> cmd, Map<String, String> extraEnv, Duration timeout) {
+    try {
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      pb.environment().putAll(extraEnv);
+      Path out = Files.createTempFile("cmd", ".out");
+      Path err = Files.createTempFile("cmd", ".err");
+      pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+      Process p = pb.start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        fail("command timed out after " + timeout + ": " + cmd);
+      }
+      Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      Files.deleteIfExists(out);
+      Files.deleteIfExists(err);
+      return r;
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot run " + cmd, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Runs a command and returns its stdout; fails the test on a non-zero exit. */
+  static String sh(String... cmd) {
+    Result r = exec(List.of(cmd), Map.of(), Duration.ofMinutes(3));
+    if (r.code() != 0) {
+      fail("`" + String.join(" ", cmd) + "` exited " + r.code() + ": " + r.err() + r.out());
+    }
+    return r.out();
+  }
+
+  /** docker CLI. */
+  static String docker(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("docker"));
+    cmd.addAll(List.of(args));
+    return sh(cmd.toArray(String[]::new));
+  }
+
+  /** docker CLI, tolerating failure (cleanup). */
+  static void dockerQuiet(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("docker"));
+    cmd.addAll(List.of(args));
+    exec(cmd, Map.of(), Duration.ofMinutes(1));
+  }
+
+  /** One SQL statement through psql as the test bed's odoo role; rows as "a|b" lines. */
+  static String psql(String db, String sql) {
+    Result r = exec(List.of("psql", "-h", env("PG_HOST"), "-p", env("PG_PORT"), "-U", env("PG_USER"), "-d", db,
+        "-v", "ON_ERROR_STOP=1", "-At", "-c", sql), Map.of("PGPASSWORD", secret("PG_PASSWORD_FILE")), Duration.ofMinutes(1));
+    if (r.code() != 0) {
+      fail("psql on " + db + " failed: " + r.err());
+    }
+    return r.out().strip();
+  }
+
+  /** The schema of a database as pg_dump prints it. */
+  static String schema(String db) {
+    Result r = exec(List.of("pg_dump", "-h", env("PG_HOST"), "-p", env("PG_PORT"), "-U", env("PG_USER"), "--schema-only",
+        "--no-owner", db), Map.of("PGPASSWORD", secret("PG_PASSWORD_FILE")), Duration.ofMinutes(1));
+    if (r.code() != 0) {
+      fail("pg_dump " + db + " failed: " + r.err());
+    }
+    return r.out().lines().filter(l -> !l.startsWith("--") && !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
+        .reduce("", (a, b) -> a + b + "\n");
+  }
+
+  static boolean databaseExists(String db) {
+    return psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + db + "'").equals("1");
+  }
+
+  /** Waits for a condition, polling every 200 ms; fails naming {@code what} at the deadline. */
+  static void await(String what, Duration timeout, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        if (condition.getAsBoolean()) {
+          return;
+        }
+      } catch (RuntimeException notYet) {
+        // not ready: poll again
+      }
+      if (System.nanoTime() > deadline) {
+        fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+      }
+      try {
+        TimeUnit.MILLISECONDS.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
