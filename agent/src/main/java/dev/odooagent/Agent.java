@@ -110,7 +110,8 @@ public final class Agent {
     admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken());
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
-        reveal(cfg.webhooks().registryToken()), cfg.service().image(), cfg.webhooks().rateLimit()), engine, counter);
+        reveal(cfg.webhooks().registryToken()), cfg.service().image(), cfg.webhooks().rateLimit()),
+        cfg.webhooks().githubImage(), engine, counter);
     if (cfg.mqtt().enabled()) {
       AgentConfig.Mqtt m = cfg.mqtt();
       mqtt = new MqttBridge(vertx, new MqttSettings(m.url().toString(), m.username(), reveal(m.password()), m.caFile(),

@@ -42,7 +42,7 @@ public record AgentConfig(
   public record Http(HostPort listen, Secret adminToken) {}
 
   /** The webhook listener. */
-  public record Webhooks(HostPort listen, Secret githubSecret, Secret registryToken, long maxBody, int rateLimit) {}
+  public record Webhooks(HostPort listen, Secret githubSecret, Secret registryToken, long maxBody, int rateLimit, String githubImage) {}
 
   /** The MQTT connection; {@code url} is null when MQTT is off. */
   public record Mqtt(URI url, String username, Secret password, String topicPrefix, Secret commandSecret, Path caFile) {

@@ -59,6 +59,7 @@ public final class ConfigLoader {
     DEFAULTS.put("webhooks.registry_token_file", "/run/credentials/odoo-agent/registry-hook-token");
     DEFAULTS.put("webhooks.max_body", "1MiB");
     DEFAULTS.put("webhooks.rate_limit", "20");
+    DEFAULTS.put("webhooks.github_image", "");
     DEFAULTS.put("mqtt.url", "mqtt://127.0.0.1:1883");
     DEFAULTS.put("mqtt.username", "odoo-agent");
     DEFAULTS.put("mqtt.password_file", "/run/credentials/odoo-agent/mqtt-password");
@@ -258,7 +259,8 @@ public final class ConfigLoader {
     AgentConfig.Http http = new AgentConfig.Http(r.hostPort("http.listen"), r.secret("http.admin_token_file"));
     AgentConfig.Webhooks webhooks = new AgentConfig.Webhooks(
         r.hostPort("webhooks.listen"), r.secret("webhooks.github_secret_file"),
-        r.secret("webhooks.registry_token_file"), r.size("webhooks.max_body"), r.integer("webhooks.rate_limit", 1, 1_000_000));
+        r.secret("webhooks.registry_token_file"), r.size("webhooks.max_body"), r.integer("webhooks.rate_limit", 1, 1_000_000),
+        r.str("webhooks.github_image").isEmpty() ? image : r.str("webhooks.github_image"));
     String mqttUrl = r.str("mqtt.url");
     String prefix = r.nonEmpty("mqtt.topic_prefix");
     if (!TOPIC_PREFIX.matcher(prefix).matches() || prefix.startsWith("/") || prefix.endsWith("/")) {

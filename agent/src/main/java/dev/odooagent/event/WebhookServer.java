@@ -146,8 +146,16 @@ public final class WebhookServer {
     }
   }
 
-  /** Creates the listener; nothing is bound until {@link #start(Vertx)}. */
+  /** Creates the listener; GitHub events are matched against {@code service.image}. */
   public WebhookServer(Settings settings, TriggerSink sink, EventCounter counter) {
+    this(settings, settings.serviceImage(), sink, counter);
+  }
+
+  /**
+   * Creates the listener; nothing is bound until {@link #start(Vertx)}. GitHub events are matched against
+   * {@code githubImage} ({@code webhooks.github_image}), for hosts that pull the GHCR image through another registry.
+   */
+  public WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter) {
     this(settings, sink, counter, limiterConfig(settings.rateLimitPerSecond(), Duration.ofSeconds(1)),
         Clock.systemUTC());
   }
@@ -157,7 +165,7 @@ public final class WebhookServer {
     this.sink = Objects.requireNonNull(sink, "sink");
     this.counter = Objects.requireNonNull(counter, "counter");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.github = new GithubWebhook(settings.serviceImage());
+    this.github = new GithubWebhook(githubImage);
     this.registry = new RegistryNotification(settings.serviceImage());
     this.githubLimiter = RateLimiter.of("webhook-github", limits);
     this.registryLimiter = RateLimiter.of("webhook-registry", limits);
