@@ -156,11 +156,16 @@ public final class WebhookServer {
    * {@code githubImage} ({@code webhooks.github_image}), for hosts that pull the GHCR image through another registry.
    */
   public WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter) {
-    this(settings, sink, counter, limiterConfig(settings.rateLimitPerSecond(), Duration.ofSeconds(1)),
+    this(settings, githubImage, sink, counter, limiterConfig(settings.rateLimitPerSecond(), Duration.ofSeconds(1)),
         Clock.systemUTC());
   }
 
   WebhookServer(Settings settings, TriggerSink sink, EventCounter counter, RateLimiterConfig limits, Clock clock) {
+    this(settings, settings.serviceImage(), sink, counter, limits, clock);
+  }
+
+  WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter, RateLimiterConfig limits,
+      Clock clock) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.sink = Objects.requireNonNull(sink, "sink");
     this.counter = Objects.requireNonNull(counter, "counter");
