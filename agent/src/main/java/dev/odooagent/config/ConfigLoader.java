@@ -1,5 +1,6 @@
 package dev.odooagent.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -157,7 +158,8 @@ public final class ConfigLoader {
     }
     JsonNode root;
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+      // a key given twice would silently replace the first (a whole section, even): refuse it instead
+      root = new ObjectMapper(new YAMLFactory().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)).readTree(file.toFile());
     } catch (IOException e) {
       throw new ConfigException("config file " + file + " is not valid YAML: " + firstLine(e.getMessage()));
     }

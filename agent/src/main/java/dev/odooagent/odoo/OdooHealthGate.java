@@ -8,12 +8,15 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Passes after {@code threshold} consecutive passes of the HTTP probe while the container keeps running with an
  * unchanged restart count; fails at once when the container stops or restarts, or when the timeout runs out.
  */
 public final class OdooHealthGate implements HealthGate {
+  private static final Logger LOG = LoggerFactory.getLogger(OdooHealthGate.class);
   private final Vertx vertx;
   private final DockerEngine docker;
   private final HealthProbe probe;
@@ -63,6 +66,7 @@ public final class OdooHealthGate implements HealthGate {
       }
       HealthProbe.Result r = http.result();
       int n = r.pass() ? passes + 1 : 0;
+      LOG.debug("gate {}: probe {} in {} ms ({}), {} in a row", id, r.pass() ? "pass" : "fail", Math.round(r.seconds() * 1000), r.reason(), n);
       if (n >= threshold) {
         verdict.complete(new Verdict(true, ""));
         return;

@@ -67,36 +67,35 @@ final class AgentProcess implements AutoCloseable {
     return this;
   }
 
-  /** Writes the config as nested YAML. */
+  /** Writes the config as nested YAML, one mapping per section. */
   void writeConfig() throws IOException {
-    StringBuilder sb = new StringBuilder();
-    String section = null;
+    Map<String, StringBuilder> sections = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : settings.entrySet()) {
       String k = e.getKey();
       int dot = k.indexOf('.');
       String value = e.getValue() instanceof List<?> l ? new JsonArray(new ArrayList<>(l)).encode()
           : "'" + String.valueOf(e.getValue()).replace("'", "''") + "'";
-      if (dot < 0) {
-        sb.append(k).append(": ").append(value).append('\n');
-        section = null;
-        continue;
-      }
-      String s = k.substring(0, dot);
-      if (!s.equals(section)) {
-        sb.append(s).append(":\n");
-        section = s;
-      }
-      sb.append("  ").append(k.substring(dot + 1)).append(": ").append(value).append('\n');
+      String section = dot < 0 ? "" : k.substring(0, dot);
+      String line = (dot < 0 ? k : "  " + k.substring(dot + 1)) + ": " + value + "\n";
+      sections.computeIfAbsent(section, x -> new StringBuilder()).append(line);
     }
+    StringBuilder sb = new StringBuilder(sections.getOrDefault("", new StringBuilder()));
+    sections.forEach((section, lines) -> {
+      if (!section.isEmpty()) {
+        sb.append(section).append(":\n").append(lines);
+      }
+    });
     Files.writeString(config, sb.toString());
   }
 
   /** Starts the daemon and waits for /healthz. */
   AgentProcess start() throws IOException {
     writeConfig();
-    process = new ProcessBuilder(List.of(Path.of(System.getProperty("project.root", "..")).resolve("agent/bin/odoo-agent").toString(),
+    ProcessBuilder pb = new ProcessBuilder(List.of(Path.of(System.getProperty("project.root", "..")).resolve("agent/bin/odoo-agent").toString(),
         "run", "--config", config.toString()))
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().put("JAVA_OPTS", "-Dorg.slf4j.simpleLogger.log.dev.odooagent=debug");
+    process = pb.start();
     TestBed.await("agent /healthz on " + adminPort + " (log: " + log + ")", Duration.ofSeconds(120), () -> {
       if (!process.isAlive()) {
         throw new IllegalStateException("agent exited " + process.exitValue() + ": " + log());

@@ -24,6 +24,8 @@ final class OdooFixture implements AutoCloseable {
   final boolean hostNetwork;
   final String volume;
   final Path confDir;
+  /** The digest the service container was started with. */
+  String startedDigest;
 
   OdooFixture(String name, String database, int port, boolean hostNetwork) {
     this.name = name;
@@ -84,6 +86,7 @@ final class OdooFixture implements AutoCloseable {
     docker(run.toArray(String[]::new));
     TestBed.await(name + " healthy on port " + port, java.time.Duration.ofSeconds(60), () ->
         TestBed.exec(List.of("curl", "-sf", healthUrl()), java.util.Map.of(), java.time.Duration.ofSeconds(5)).code() == 0);
+    startedDigest = runningDigest();
     return this;
   }
 

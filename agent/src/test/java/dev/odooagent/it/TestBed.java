@@ -58,8 +58,14 @@ final class TestBed {
     return image() + ":" + tag;
   }
 
+  /** The registry digest of a variant, read afresh: a rebuilt test bed moves the tags. */
   static String digest(String tag) {
-    return env("DIGEST_" + tag.replace('-', '_'));
+    String key = "DIGEST_" + tag.replace('-', '_');
+    String v = load().get(key);
+    if (v == null) {
+      throw new IllegalStateException(key + " is not in " + DIR + "/images.env");
+    }
+    return v;
   }
 
   static String secret(String fileKey) {

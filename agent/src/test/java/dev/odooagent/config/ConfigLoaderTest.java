@@ -1,0 +1,85 @@
+package dev.odooagent.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  private ConfigLoader.Loaded load(String yaml, Map<String, String> env) throws IOException {
+    Path f = dir.resolve("agent.yaml");
+    Files.writeString(f, yaml);
+    return new ConfigLoader(env).load(f);
+  }
+
+  private String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> load(yaml, Map.of())).getMessage();
+  }
+
+  @Test
+  void defaultsApplyWithoutAFile() {
+    AgentConfig c = new ConfigLoader(Map.of("ODOO_AGENT_HOST_ID", "h1")).load(null).config();
+    assertEquals("h1", c.hostId());
+    assertEquals("odoo-ce", c.service().container());
+    assertEquals(Duration.ofSeconds(2), c.deploy().healthInterval());
+    assertEquals(AgentConfig.UpgradeMode.CHANGED, c.deploy().upgrade());
+    assertEquals(1024 * 1024, c.webhooks().maxBody());
+    assertEquals(c.service().image(), c.webhooks().githubImage());
+    assertNull(c.http().adminToken(), "an absent default secret file turns the feature off");
+  }
+
+  @Test
+  void envOverridesYamlAndListsSplitOnCommas() throws IOException {
+    AgentConfig c = load("deploy:\n  health_interval: 5s\n", Map.of("ODOO_AGENT_DEPLOY_HEALTH_INTERVAL", "750ms",
+        "ODOO_AGENT_DEPLOY_UPGRADE", "list", "ODOO_AGENT_DEPLOY_UPGRADE_MODULES", "sale, ipai_core")).config();
+    assertEquals(Duration.ofMillis(750), c.deploy().healthInterval());
+    assertEquals(java.util.List.of("sale", "ipai_core"), c.deploy().upgradeModules());
+  }
+
+  @Test
+  void secretsAreReadFromFilesAndNeverPrinted() throws IOException {
+    Path token = dir.resolve("token");
+    Files.writeString(token, "s3cret-value\n");
+    ConfigLoader.Loaded l = load("http:\n  admin_token_file: " + token + "\n", Map.of());
+    assertEquals("s3cret-value", l.config().http().adminToken().reveal());
+    assertEquals("****", l.config().http().adminToken().toString());
+    assertFalse(l.describe().contains("s3cret-value"));
+    assertFalse(l.config().toString().contains("s3cret-value"));
+    assertTrue(l.describe().contains("secret loaded"));
+  }
+
+  @Test
+  void badSettingsNameTheKeyAndTheFix() {
+    assertTrue(error("deploy:\n  helth_url: x\n").startsWith("unknown config key deploy.helth_url"));
+    assertTrue(error("nonsense: 1\n").contains("unknown config key nonsense"));
+    assertTrue(error("deploy:\n  health_interval: 2 seconds\n").contains("deploy.health_interval = \"2 seconds\""));
+    assertTrue(error("deploy:\n  upgrade: some\n").contains("must be one of changed | all | list | none"));
+    assertTrue(error("deploy:\n  upgrade: list\n").contains("deploy.upgrade_modules"));
+    assertTrue(error("deploy:\n  keep_images: 1\n").contains("from 2 to 100"));
+    assertTrue(error("registry:\n  password_file: /nonexistent/x\n").contains("registry.password_file"));
+    assertTrue(error("mqtt:\n  url: http://x\n").contains("scheme mqtt or mqtts"));
+    assertTrue(error("mqtt:\n  topic_prefix: odoo/#\n").contains("mqtt.topic_prefix"));
+    assertTrue(error("http:\n  listen: 9780\n").contains("host:port"));
+    assertTrue(error("host_id: 'a b'\n").contains("host_id"));
+    assertTrue(error("service:\n  tag_pattern: '('\n").contains("service.tag_pattern"));
+    assertTrue(error("docker:\n  host: /var/run/docker.sock\n").contains("docker.host"));
+  }
+
+  @Test
+  void aKeyGivenTwiceIsRefusedRatherThanSilentlyReplaced() {
+    assertTrue(error("deploy:\n  health_interval: 1s\nhttp:\n  listen: 127.0.0.1:1\ndeploy:\n  upgrade: all\n")
+        .contains("not valid YAML"));
+  }
+}

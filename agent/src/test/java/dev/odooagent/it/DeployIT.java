@@ -1,0 +1,244 @@
+package dev.odooagent.it;
+
+import static dev.odooagent.it.TestBed.docker;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.odooagent.event.GithubWebhook;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Issue 3: health-gated upgrades with automatic rollback of image, database and filestore, on the real test bed. */
+class DeployIT {
+  static final String V1 = "ipai_core=18.0.1.0.0\ntbwa_brand=18.0.1.0.0";
+  static final String V2 = "ipai_core=18.0.1.1.0\ntbwa_brand=18.0.1.0.0";
+  OdooFixture odoo;
+  AgentProcess agent;
+
+  @AfterEach
+  void down() throws InterruptedException {
+    if (agent != null) {
+      agent.close();
+    }
+    if (odoo != null) {
+      odoo.close();
+    }
+  }
+
+  private AgentProcess agentFor(OdooFixture fixture) throws IOException {
+    agent = new AgentProcess("deploy", fixture, 19060, 19070);
+    return agent;
+  }
+
+  private static String modulesWithoutBase(OdooFixture f) {
+    return f.modules().lines().filter(l -> !l.startsWith("base=")).reduce((a, b) -> a + "\n" + b).orElse("");
+  }
+
+  /** What an operator configured on a container, as docker inspect shows it: everything but the image and derived fields. */
+  static JsonObject operatorConfig(String container, String shortId) {
+    JsonObject i = new JsonArray(docker("inspect", container)).getJsonObject(0);
+    JsonObject cfg = i.getJsonObject("Config");
+    JsonObject labels = cfg.getJsonObject("Labels").copy();
+    labels.fieldNames().removeIf(k -> k.startsWith("org.opencontainers.image.") || k.equals("odoo.modules"));
+    JsonObject nets = new JsonObject();
+    i.getJsonObject("NetworkSettings").getJsonObject("Networks").forEach(e -> {
+      JsonArray aliases = new JsonArray();
+      JsonArray a = ((JsonObject) e.getValue()).getJsonArray("Aliases");
+      if (a != null) {
+        a.forEach(x -> {
+          if (!String.valueOf(x).equals(shortId)) {
+            aliases.add(x);
+          }
+        });
+      }
+      nets.put(e.getKey(), aliases);
+    });
+    JsonArray mounts = new JsonArray();
+    i.getJsonArray("Mounts").forEach(m -> {
+      JsonObject mo = (JsonObject) m;
+      if (!"volume".equals(mo.getString("Type")) || !mo.getString("Name", "").matches("[0-9a-f]{64}")) {
+        mounts.add(new JsonObject().put("Type", mo.getString("Type")).put("Name", mo.getString("Name"))
+            .put("Source", mo.getString("Source")).put("Destination", mo.getString("Destination")).put("RW", mo.getBoolean("RW")));
+      }
+    });
+    return new JsonObject().put("Name", i.getString("Name")).put("HostConfig", i.getJsonObject("HostConfig"))
+        .put("Env", cfg.getJsonArray("Env")).put("Cmd", cfg.getJsonArray("Cmd")).put("Entrypoint", cfg.getJsonArray("Entrypoint"))
+        .put("User", cfg.getString("User")).put("ExposedPorts", cfg.getJsonObject("ExposedPorts"))
+        .put("Healthcheck", cfg.getJsonObject("Healthcheck")).put("Labels", labels).put("Networks", nets).put("Mounts", mounts);
+  }
+
+  private void assertNothingLeaks() {
+    assertEquals(List.of(odoo.name), odoo.containers(), "only the service container is left");
+    assertEquals(List.of(), odoo.copies(), "no safety copy is left");
+    assertEquals("", docker("ps", "-aq", "--filter", "label=odoo-agent.role", "--filter", "name=^/" + odoo.name).strip(),
+        "no one-shot container is left");
+  }
+
+  @ParameterizedTest(name = "host network: {0}")
+  @ValueSource(booleans = {false, true})
+  void v1ToV2UpgradesTheChangedModuleAndKeepsTheContainerConfig(boolean hostNetwork) throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", hostNetwork ? 18068 : 18060, hostNetwork).fresh("v1").start("v1");
+    String oldId = docker("inspect", "--format", "{{.Id}}", odoo.name).strip();
+    JsonObject before = operatorConfig(odoo.name, oldId.substring(0, 12));
+    agentFor(odoo).start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "v2")), Duration.ofSeconds(90));
+
+    assertEquals("success", d.getString("outcome"), d.encode());
+    assertEquals(new JsonArray().add("ipai_core"), d.getJsonArray("modules"), "only the module whose version changed");
+    assertEquals(V2, modulesWithoutBase(odoo));
+    assertEquals(d.getJsonObject("to").getString("digest"), odoo.runningDigest());
+    String newId = docker("inspect", "--format", "{{.Id}}", odoo.name).strip();
+    assertFalse(newId.equals(oldId));
+    assertEquals(before, operatorConfig(odoo.name, newId.substring(0, 12)), "the new container has the old one's config");
+    JsonObject status = agent.status();
+    assertEquals("v2", status.getJsonObject("current").getString("tag"));
+    assertEquals(odoo.startedDigest, status.getJsonObject("previous").getString("digest"));
+    assertEquals("success", status.getJsonObject("last_deploy").getString("outcome"));
+    assertEquals("success", agent.history().getJsonObject(0).getString("outcome"));
+    assertEquals(1.0, agent.metric("odoo_agent_deployments_total{host=\"it-deploy\",outcome=\"success\"}"));
+    assertNothingLeaks();
+  }
+
+  @Test
+  void failedUpgradeRollsBackAndRestoresDatabaseAndFilestore() throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v2").start("v2");
+    String schema = TestBed.schema(odoo.database);
+    String rows = odoo.modules();
+    List<String> files = odoo.filestore();
+    agentFor(odoo).set("deploy.upgrade", "all").start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "upgrade-fails")), Duration.ofSeconds(90));
+
+    assertEquals("rolled_back", d.getString("outcome"), d.encode());
+    assertTrue(d.getString("reason").contains("module upgrade exited 1"), d.getString("reason"));
+    assertEquals(odoo.startedDigest, odoo.runningDigest(), "v2 is serving again");
+    assertEquals(schema, TestBed.schema(odoo.database), "schema restored");
+    assertEquals(rows, odoo.modules(), "rows restored");
+    assertEquals(files, odoo.filestore(), "filestore restored");
+    assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"upgrade_failed\"}"));
+    assertEquals("rolled_back", agent.status().getJsonObject("last_deploy").getString("outcome"));
+    assertTrue(agent.log().contains("rolling back (upgrade_failed)"));
+    assertNothingLeaks();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"never-healthy", "crash-after-start", "flapping"})
+  void unhealthyImageRollsBackAndRestoresDatabase(String variant) throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    String schema = TestBed.schema(odoo.database);
+    List<String> files = odoo.filestore();
+    // 14 passes 500 ms apart: the gate spans 7 s, longer than crash-after-start's 5 s.
+    agentFor(odoo).set("deploy.healthy_threshold", "14").set("deploy.health_timeout", "15s").start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", variant)), Duration.ofSeconds(120));
+
+    assertEquals("rolled_back", d.getString("outcome"), d.encode());
+    assertTrue(d.getString("reason").startsWith("new container failed its health gate"), d.getString("reason"));
+    assertEquals(odoo.startedDigest, odoo.runningDigest());
+    assertEquals(V1, modulesWithoutBase(odoo), "the upgrade to ipai_core 18.0.1.1.0 was undone");
+    assertEquals(schema, TestBed.schema(odoo.database));
+    assertEquals(files, odoo.filestore());
+    assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"health_failed\"}"));
+    assertEquals("pass", agent.status().getString("health"));
+    assertNothingLeaks();
+  }
+
+  @Test
+  void slowStartWithinTheTimeoutCommits() throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    agentFor(odoo).set("deploy.health_timeout", "60s").start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "slow-start")), Duration.ofSeconds(120));
+
+    assertEquals("success", d.getString("outcome"), d.encode());
+    assertEquals(d.getJsonObject("to").getString("digest"), odoo.runningDigest());
+    assertNothingLeaks();
+  }
+
+  @Test
+  void hangingUpgradeIsKilledAtTheTimeoutAndRolledBack() throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    String schema = TestBed.schema(odoo.database);
+    agentFor(odoo).set("deploy.upgrade_timeout", "8s").start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "upgrade-hangs")), Duration.ofSeconds(90));
+
+    assertEquals("rolled_back", d.getString("outcome"), d.encode());
+    assertTrue(d.getString("reason").contains("did not finish within deploy.upgrade_timeout"), d.getString("reason"));
+    assertEquals(odoo.startedDigest, odoo.runningDigest());
+    assertEquals(schema, TestBed.schema(odoo.database), "the half-applied upgrade was undone");
+    assertNothingLeaks();
+  }
+
+  @Test
+  void missingDatabaseIsRefusedBeforeAnythingIsStopped() throws IOException {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    String before = docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", odoo.name).strip();
+    agentFor(odoo).set("service.database", "it_dep_missing").start();
+
+    JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "v2")), Duration.ofSeconds(60));
+
+    assertEquals("failed", d.getString("outcome"), d.encode());
+    assertTrue(d.getString("reason").contains("database it_dep_missing does not exist"), d.getString("reason"));
+    assertEquals(before, docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", odoo.name).strip(),
+        "the running container was not touched");
+    assertFalse(TestBed.databaseExists("it_dep_missing"), "no empty database was created");
+    assertEquals("idle", agent.status().getString("state"));
+    assertNothingLeaks();
+  }
+
+  @Test
+  void aBurstOfTenTriggersDeploysOnlyTheLast() throws Exception {
+    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    Path secret = Files.createTempFile("gh", ".secret");
+    Files.writeString(secret, "it-burst-secret");
+    agentFor(odoo).set("deploy.coalesce_window", "2s").set("webhooks.github_secret_file", secret.toString())
+        .set("webhooks.github_image", "ghcr.io/jgtolentino/odoo-ce").set("webhooks.rate_limit", "100").start();
+    String template = Files.readString(Path.of(getClass().getResource("/github/package-published-container.json").toURI()));
+    String fixtureTag = new JsonObject(template).getJsonObject("package").getJsonObject("package_version")
+        .getJsonObject("container_metadata").getJsonObject("tag").getString("name");
+    List<String> tags = List.of("never-healthy", "flapping", "v2", "never-healthy", "slow-start", "flapping",
+        "never-healthy", "flapping", "never-healthy", "v2");
+    HttpClient http = HttpClient.newHttpClient();
+    long start = System.nanoTime();
+    for (int i = 0; i < tags.size(); i++) {
+      JsonObject payload = new JsonObject(template);
+      JsonObject tag = payload.getJsonObject("package").getJsonObject("package_version").getJsonObject("container_metadata").getJsonObject("tag");
+      tag.put("name", tags.get(i)).remove("digest");
+      byte[] body = payload.encode().getBytes(StandardCharsets.UTF_8);
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:19070/hooks/github"))
+          .header("X-GitHub-Event", "package").header("X-GitHub-Delivery", "burst-" + start + "-" + i)
+          .header("X-Hub-Signature-256", GithubWebhook.sign("it-burst-secret".getBytes(StandardCharsets.UTF_8), body))
+          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(202, r.statusCode(), "trigger " + i + " replacing fixture tag " + fixtureTag + ": " + r.body());
+    }
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 1000, "the burst was sent within 1 s");
+
+    TestBed.await("the burst's deploy to finish", Duration.ofSeconds(90), () ->
+        agent.history().size() == 1 && !agent.status().getBoolean("deploy_in_progress"));
+    JsonObject d = agent.history().getJsonObject(0);
+    assertEquals("success", d.getString("outcome"), d.encode());
+    assertEquals("v2", d.getJsonObject("to").getString("tag"), "the last trigger won");
+    assertEquals(9.0, agent.metric("odoo_agent_deployments_total{host=\"it-deploy\",outcome=\"skipped\"}"));
+    assertEquals(Set.of("success"), Set.of(d.getString("outcome")));
+    assertEquals(d.getJsonObject("to").getString("digest"), odoo.runningDigest());
+  }
+}
