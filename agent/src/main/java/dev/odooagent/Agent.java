@@ -67,11 +67,13 @@ public final class Agent {
     return docker.ping()
         .compose(api -> docker.inspectContainer(cfg.service().container()))
         .compose(found -> {
-          if (found.isEmpty()) {
+          Journal journal = new Journal(vertx, cfg.stateDir());
+          // mid-deploy the service container may be renamed aside; recovery puts it back
+          if (found.isEmpty() && journal.unfinished() == null) {
             return Future.failedFuture(new IllegalStateException("container " + cfg.service().container()
                 + " does not exist on " + cfg.docker().host() + " (check service.container, or start Odoo first)"));
           }
-          build();
+          build(journal);
           return observer.start();
         })
         .compose(this::recordFirstSight)
@@ -86,9 +88,8 @@ public final class Agent {
         });
   }
 
-  private void build() {
+  private void build(Journal journal) {
     store = new StateStore(cfg.stateDir());
-    Journal journal = new Journal(vertx, cfg.stateDir());
     HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
     observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), cfg.service().image(),
         cfg.deploy().healthInterval(), store::tagOf);

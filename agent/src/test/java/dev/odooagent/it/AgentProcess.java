@@ -198,12 +198,13 @@ final class AgentProcess implements AutoCloseable {
   }
 
   /** The journal's lines. */
-  List<JsonObject> journal() throws IOException {
+  List<JsonObject> journal() {
     Path j = dir.resolve("state/journal.jsonl");
-    if (!Files.exists(j)) {
-      return List.of();
+    try {
+      return Files.exists(j) ? Files.readAllLines(j).stream().filter(l -> !l.isBlank()).map(JsonObject::new).toList() : List.of();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
-    return Files.readAllLines(j).stream().filter(l -> !l.isBlank()).map(JsonObject::new).toList();
   }
 
   @Override

@@ -156,7 +156,8 @@ class DeployIT {
     assertEquals(schema, TestBed.schema(odoo.database));
     assertEquals(files, odoo.filestore());
     assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"health_failed\"}"));
-    assertEquals("pass", agent.status().getString("health"));
+    TestBed.await("the observer to see the old container healthy", Duration.ofSeconds(10),
+        () -> "pass".equals(agent.status().getString("health")));
     assertNothingLeaks();
   }
 

@@ -1,0 +1,90 @@
+package dev.odooagent.it;
+
+import static dev.odooagent.it.TestBed.docker;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Issue 3: the agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
+class CrashRecoveryIT {
+  static final String V1 = "ipai_core=18.0.1.0.0\ntbwa_brand=18.0.1.0.0";
+  static final int PORT = 18061;
+  OdooFixture odoo;
+  AgentProcess agent;
+
+  @AfterEach
+  void down() throws InterruptedException {
+    if (agent != null) {
+      agent.close();
+    }
+    if (odoo != null) {
+      odoo.close();
+    }
+  }
+
+  /** Running containers publishing the service port: never more than one. */
+  private static int holdersOfThePort() {
+    String out = docker("ps", "-q", "--filter", "publish=" + PORT).strip();
+    return out.isEmpty() ? 0 : out.split("\n").length;
+  }
+
+  @ParameterizedTest(name = "killed in {0} (deploying {1})")
+  @CsvSource({
+      "pull,          v2,            failed",
+      "stop old,      v2,            rolled_back",
+      "snapshot,      v2,            rolled_back",
+      "upgrade,       upgrade-hangs, rolled_back",
+      "start new,     v2,            rolled_back",
+      "await healthy, slow-start,    rolled_back",
+      "rollback,      never-healthy, rolled_back"})
+  void agentKilledInAStepConvergesOnRestart(String step, String tag, String outcome) throws Exception {
+    odoo = new OdooFixture("it-crash", "it_crash", PORT, false).fresh("v1").start("v1");
+    String schema = TestBed.schema(odoo.database);
+    if (step.equals("pull")) {
+      // drop the local reference by digest so the agent must really pull
+      TestBed.dockerQuiet("rmi", TestBed.image() + "@" + TestBed.digest(tag));
+    }
+    agent = new AgentProcess("crash", odoo, 19061, 19071).set("deploy.health_timeout", step.equals("rollback") ? "6s" : "40s");
+    agent.start();
+    String id = agent.deploy(new JsonObject().put("tag", tag));
+
+    TestBed.await("step '" + step + "' to start", Duration.ofSeconds(90), () -> agent.journal().stream()
+        .anyMatch(e -> step.equals(e.getString("step")) && "started".equals(e.getString("state"))));
+    agent.kill9();
+    String lastStep = agent.journal().get(agent.journal().size() - 1).getString("step");
+    assertTrue(holdersOfThePort() <= 1, "two containers hold the port after the kill");
+
+    AtomicInteger maxHolders = new AtomicInteger();
+    agent.start();
+    TestBed.await("the interrupted deploy's verdict after restart", Duration.ofSeconds(120), () -> {
+      maxHolders.accumulateAndGet(holdersOfThePort(), Math::max);
+      return agent.history().stream().map(o -> (JsonObject) o).anyMatch(d -> id.equals(d.getString("id")))
+          && !agent.status().getBoolean("deploy_in_progress");
+    });
+    JsonObject d = agent.history().getJsonObject(0);
+
+    assertEquals(id, d.getString("id"));
+    assertEquals(outcome, d.getString("outcome"), "killed after journal entry '" + lastStep + "': " + d.encode());
+    assertTrue(maxHolders.get() <= 1, "two containers held the port during recovery");
+    assertEquals(odoo.startedDigest, odoo.runningDigest(), "v1 serves again");
+    TestBed.await("the observer to see the restored container healthy", Duration.ofSeconds(10),
+        () -> "pass".equals(agent.status().getString("health")));
+    assertEquals("idle", agent.status().getString("state"));
+    assertEquals(V1, odoo.modules().lines().filter(l -> !l.startsWith("base=")).reduce((a, b) -> a + "\n" + b).orElse(""));
+    assertEquals(schema, TestBed.schema(odoo.database), "the database is as before the deploy");
+    assertEquals(List.of(odoo.name), odoo.containers(), "no aside, new or one-shot container is left");
+    assertEquals(List.of(), odoo.copies(), "no safety copy is left");
+    if (outcome.equals("rolled_back")) {
+      String reason = step.equals("rollback") ? "health_failed" : "recovery";
+      assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-crash\",reason=\"" + reason + "\"}"), agent.log());
+    }
+  }
+}
