@@ -2,6 +2,7 @@ package dev.odooagent.deploy;
 
 import dev.odooagent.event.Trigger;
 import dev.odooagent.event.TriggerSink;
+import dev.odooagent.event.Validation;
 import dev.odooagent.event.Verdict;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.Observation;
@@ -16,7 +17,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Engine implements Commands, TriggerSink {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
-  private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
-  private static final Pattern DIGEST = Pattern.compile("sha256:[a-f0-9]{64}");
   private static final DateTimeFormatter ID_TIME = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private final Vertx vertx;
@@ -240,11 +238,11 @@ public final class Engine implements Commands, TriggerSink {
     if (tag == null && digest == null) {
       throw new IllegalArgumentException("give a tag or a digest");
     }
-    if (tag != null && !TAG.matcher(tag).matches()) {
-      throw new IllegalArgumentException("tag \"" + tag + "\" is not a valid image tag (allowed: [A-Za-z0-9_][A-Za-z0-9._-]{0,127})");
+    if (tag != null) {
+      Validation.requireTag(tag);
     }
-    if (digest != null && !DIGEST.matcher(digest).matches()) {
-      throw new IllegalArgumentException("digest \"" + digest + "\" is not a valid digest (expected sha256: and 64 lower-case hex digits)");
+    if (digest != null) {
+      Validation.requireDigest(digest);
     }
   }
 

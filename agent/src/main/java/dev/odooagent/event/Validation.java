@@ -1,5 +1,6 @@
 package dev.odooagent.event;
 
+import dev.odooagent.registry.References;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -7,14 +8,12 @@ import java.util.regex.Pattern;
 public final class Validation {
 
   /** The only tags accepted, matched against the whole tag. */
-  public static final String TAG_PATTERN = "[A-Za-z0-9_][A-Za-z0-9._-]{0,127}";
+  public static final String TAG_PATTERN = References.TAG.pattern();
   /** The only digests accepted, matched against the whole digest. */
-  public static final String DIGEST_PATTERN = "sha256:[a-f0-9]{64}";
+  public static final String DIGEST_PATTERN = References.DIGEST.pattern();
   /** The delivery and event ids accepted as dedupe keys. */
   public static final String DELIVERY_ID_PATTERN = "[A-Za-z0-9][A-Za-z0-9._:-]{0,127}";
 
-  private static final Pattern TAG = Pattern.compile(TAG_PATTERN);
-  private static final Pattern DIGEST = Pattern.compile(DIGEST_PATTERN);
   private static final Pattern DELIVERY_ID = Pattern.compile(DELIVERY_ID_PATTERN);
   private static final Pattern PATH_COMPONENT = Pattern.compile("[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*");
   private static final Pattern HOST = Pattern.compile("[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?");
@@ -25,12 +24,12 @@ public final class Validation {
 
   /** Whether the value is a valid image tag. */
   public static boolean isTag(String tag) {
-    return tag != null && TAG.matcher(tag).matches();
+    return References.isTag(tag);
   }
 
   /** Whether the value is a valid {@code sha256:} digest. */
   public static boolean isDigest(String digest) {
-    return digest != null && DIGEST.matcher(digest).matches();
+    return References.isDigest(digest);
   }
 
   /** Whether the value is usable as a delivery id. */

@@ -15,7 +15,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Issue 3: the agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
 class CrashRecoveryIT {
-  static final String V1 = "ipai_core=18.0.1.0.0\ntbwa_brand=18.0.1.0.0";
   static final int PORT = 18061;
   OdooFixture odoo;
   AgentProcess agent;
@@ -78,7 +77,7 @@ class CrashRecoveryIT {
     TestBed.await("the observer to see the restored container healthy", Duration.ofSeconds(10),
         () -> "pass".equals(agent.status().getString("health")));
     assertEquals("idle", agent.status().getString("state"));
-    assertEquals(V1, odoo.modules().lines().filter(l -> !l.startsWith("base=")).reduce((a, b) -> a + "\n" + b).orElse(""));
+    assertEquals(OdooFixture.V1_MODULES, odoo.customModules());
     assertEquals(schema, TestBed.schema(odoo.database), "the database is as before the deploy");
     assertEquals(List.of(odoo.name), odoo.containers(), "no aside, new or one-shot container is left");
     assertEquals(List.of(), odoo.copies(), "no safety copy is left");

@@ -26,8 +26,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue 3: health-gated upgrades with automatic rollback of image, database and filestore, on the real test bed. */
 class DeployIT {
-  static final String V1 = "ipai_core=18.0.1.0.0\ntbwa_brand=18.0.1.0.0";
-  static final String V2 = "ipai_core=18.0.1.1.0\ntbwa_brand=18.0.1.0.0";
   OdooFixture odoo;
   AgentProcess agent;
 
@@ -44,10 +42,6 @@ class DeployIT {
   private AgentProcess agentFor(OdooFixture fixture) throws IOException {
     agent = new AgentProcess("deploy", fixture, 19060, 19070);
     return agent;
-  }
-
-  private static String modulesWithoutBase(OdooFixture f) {
-    return f.modules().lines().filter(l -> !l.startsWith("base=")).reduce((a, b) -> a + "\n" + b).orElse("");
   }
 
   /** What an operator configured on a container, as docker inspect shows it: everything but the image and derived fields. */
@@ -102,7 +96,7 @@ class DeployIT {
 
     assertEquals("success", d.getString("outcome"), d.encode());
     assertEquals(new JsonArray().add("ipai_core"), d.getJsonArray("modules"), "only the module whose version changed");
-    assertEquals(V2, modulesWithoutBase(odoo));
+    assertEquals(OdooFixture.V2_MODULES, odoo.customModules());
     assertEquals(d.getJsonObject("to").getString("digest"), odoo.runningDigest());
     String newId = docker("inspect", "--format", "{{.Id}}", odoo.name).strip();
     assertFalse(newId.equals(oldId));
@@ -152,7 +146,7 @@ class DeployIT {
     assertEquals("rolled_back", d.getString("outcome"), d.encode());
     assertTrue(d.getString("reason").startsWith("new container failed its health gate"), d.getString("reason"));
     assertEquals(odoo.startedDigest, odoo.runningDigest());
-    assertEquals(V1, modulesWithoutBase(odoo), "the upgrade to ipai_core 18.0.1.1.0 was undone");
+    assertEquals(OdooFixture.V1_MODULES, odoo.customModules(), "the upgrade to ipai_core 18.0.1.1.0 was undone");
     assertEquals(schema, TestBed.schema(odoo.database));
     assertEquals(files, odoo.filestore());
     assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"health_failed\"}"));

@@ -128,6 +128,15 @@ final class OdooFixture implements AutoCloseable {
     return out.isEmpty() ? List.of() : List.of(out.split("\n"));
   }
 
+  /** The custom modules' versions after v1's and after v2's upgrade, as {@link #customModules()} prints them. */
+  static final String V1_MODULES = "ipai_core=18.0.1.0.0\ntbwa_brand=18.0.1.0.0";
+  static final String V2_MODULES = "ipai_core=18.0.1.1.0\ntbwa_brand=18.0.1.0.0";
+
+  /** Module versions in ir_module_module without Odoo's own base, as "name=version" lines. */
+  String customModules() {
+    return modules().lines().filter(l -> !l.startsWith("base=")).reduce((a, b) -> a + "\n" + b).orElse("");
+  }
+
   /** Module versions in ir_module_module, as "name=version" lines. */
   String modules() {
     return psql(database, "SELECT name || '=' || latest_version FROM ir_module_module ORDER BY name");
