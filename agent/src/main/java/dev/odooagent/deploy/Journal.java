@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,11 +24,21 @@ import java.util.List;
 public final class Journal {
   private final Vertx vertx;
   private final Path file;
+  /** Above this size the journal is rewritten at start with only the newest finished deploys. */
+  static final long COMPACT_ABOVE_BYTES = 8L * 1024 * 1024;
+  /** How many finished deploys a compaction keeps. */
+  static final int KEEP_VERDICTS = 1000;
   private final List<JsonObject> verdicts = new ArrayList<>();
+  private final List<JsonObject> verdictEntries = new ArrayList<>();
   private JsonObject last;
 
   /** Opens (creating if needed) the journal in {@code stateDir} and reads it. */
   public Journal(Vertx vertx, Path stateDir) {
+    this(vertx, stateDir, COMPACT_ABOVE_BYTES);
+  }
+
+  /** As above, compacting when the file is larger than {@code compactAboveBytes}. */
+  Journal(Vertx vertx, Path stateDir, long compactAboveBytes) {
     this.vertx = vertx;
     this.file = stateDir.resolve("journal.jsonl");
     try {
@@ -43,6 +54,9 @@ public final class Journal {
             // a line torn by a crash mid-write: the entry before it is the truth
           }
         }
+        if (Files.size(file) > compactAboveBytes) {
+          compact();
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the journal " + file + " (check state_dir and its permissions)", e);
@@ -53,7 +67,29 @@ public final class Journal {
     last = entry;
     if ("verdict".equals(entry.getString("step"))) {
       verdicts.add(entry.getJsonObject("record"));
+      verdictEntries.add(entry);
     }
+  }
+
+  /** Rewrites the journal with the newest finished deploys and the unfinished one's last entry, atomically. */
+  private void compact() throws IOException {
+    List<JsonObject> keep = new ArrayList<>(verdictEntries.subList(Math.max(0, verdictEntries.size() - KEEP_VERDICTS), verdictEntries.size()));
+    if (unfinished() != null) {
+      keep.add(last);
+    }
+    Path tmp = file.resolveSibling("journal.jsonl.tmp");
+    StringBuilder sb = new StringBuilder();
+    keep.forEach(e -> sb.append(e.encode()).append('\n'));
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      ch.write(ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8)));
+      ch.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    verdicts.clear();
+    verdictEntries.clear();
+    JsonObject lastEntry = last;
+    keep.forEach(this::remember);
+    last = lastEntry;
   }
 
   /** Appends {@code step}/{@code state} with the record, durably, before the caller goes on. */
