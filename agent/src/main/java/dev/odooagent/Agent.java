@@ -93,7 +93,13 @@ public final class Agent {
     HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
     observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), cfg.service().image(),
         cfg.deploy().healthInterval(), store::tagOf);
-    AgentState.Machine machine = new AgentState.Machine((from, to) -> LOG.info("state {} -> {}", from.word(), to.word()));
+    AgentState.Machine machine = new AgentState.Machine((from, to) -> {
+      LOG.info("state {} -> {}", from.word(), to.word());
+      if (to == AgentState.IDLE || to == AgentState.FAILED) {
+        // status and the "already running?" checks read the observation: refresh it now, not an interval later
+        vertx.runOnContext(v -> observer.observe());
+      }
+    });
     Resolver resolver = resolver();
     EventCounter counter = (source, result) -> metrics.event(source.label(), result);
     Deployer deployer = new Deployer(cfg, docker, resolver,

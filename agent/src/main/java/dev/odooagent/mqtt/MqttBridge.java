@@ -4,6 +4,7 @@ import dev.odooagent.event.EventCounter;
 import dev.odooagent.event.Source;
 import dev.odooagent.event.TriggerSink;
 import dev.odooagent.event.Verdict;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -54,6 +55,7 @@ public final class MqttBridge {
   private static final long CONNECT_TIMEOUT_MILLIS = 15_000;
   private static final long STOP_TIMEOUT_MILLIS = 5_000;
   private static final int MAX_PENDING_RESULTS = 100;
+  private static final int MAX_MESSAGE_BYTES = 1024 * 1024;
 
   private final Vertx vertx;
   private final MqttSettings settings;
@@ -70,6 +72,11 @@ public final class MqttBridge {
   private CommandVerifier verifier;
   private MqttClient client;
   private volatile boolean connected;
+  /**
+   * Set when the broker sent a message larger than {@link #MAX_MESSAGE_BYTES}: the client cannot decode it, so cannot
+   * acknowledge it, and a persistent session would redeliver it on every reconnect; the next connection starts clean.
+   */
+  private boolean discardSession;
   private boolean stopping;
   private long reconnectTimer = -1;
   private Promise<Void> started;
@@ -217,7 +224,15 @@ public final class MqttBridge {
     c.publishCompletionExpirationHandler(packetId -> acked(c, packetId,
         "the broker did not acknowledge within " + ACK_TIMEOUT_SECONDS + " s"));
     c.subscribeCompletionHandler(this::checkSubscription);
-    c.exceptionHandler(e -> LOG.debug("mqtt: connection error: {}", e.toString()));
+    c.exceptionHandler(e -> {
+      if (causedBy(e, TooLongFrameException.class)) {
+        discardSession = true;
+        LOG.warn("mqtt: the broker sent a message larger than {} bytes, which cannot be read; reconnecting with a clean"
+            + " session so that it is not delivered again (messages queued for the agent are lost)", MAX_MESSAGE_BYTES);
+      } else {
+        LOG.debug("mqtt: connection error: {}", e.toString());
+      }
+    });
     c.closeHandler(v -> onClosed(c));
     long guard = vertx.setTimer(CONNECT_TIMEOUT_MILLIS, t -> {
       if (client == c && !connected) {
@@ -247,11 +262,11 @@ public final class MqttBridge {
   private MqttClientOptions options() {
     MqttClientOptions options = new MqttClientOptions()
         .setClientId(settings.clientId())
-        .setCleanSession(false)
+        .setCleanSession(discardSession)
         .setKeepAliveInterval(KEEP_ALIVE_SECONDS)
         .setAckTimeout(ACK_TIMEOUT_SECONDS)
         .setMaxInflightQueue(100)
-        .setMaxMessageSize(1024 * 1024)
+        .setMaxMessageSize(MAX_MESSAGE_BYTES)
         .setWillFlag(true)
         .setWillTopic(settings.statusTopic())
         .setWillMessageBytes(Buffer.buffer(offlineStatus().encode()))
@@ -276,6 +291,8 @@ public final class MqttBridge {
 
   private void onConnected(MqttClient c) {
     connected = true;
+    // the oversized message went with the old session; the next reconnect resumes a persistent one
+    discardSession = false;
     lastFailure = null;
     backoff.reset();
     LOG.info("mqtt: connected to {} as {}", settings.url(), settings.clientId());
@@ -624,6 +641,15 @@ public final class MqttBridge {
     }
     String message = cause.getMessage();
     return message == null ? cause.getClass().getSimpleName() : message;
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isIpLiteral(String host) {

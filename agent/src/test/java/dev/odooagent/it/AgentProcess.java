@@ -210,5 +210,11 @@ final class AgentProcess implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stop();
+    try {
+      // the log and journal stay for a look after a failure; the token does not
+      Files.deleteIfExists(dir.resolve("admin-token"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -156,5 +156,12 @@ final class OdooFixture implements AutoCloseable {
     for (String copy : copies()) {
       psql("postgres", "DROP DATABASE IF EXISTS " + copy);
     }
+    try {
+      // the conf holds the database password
+      Files.deleteIfExists(confDir.resolve("odoo.conf"));
+      Files.deleteIfExists(confDir);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -1,0 +1,227 @@
+package dev.odooagent.it;
+
+import static dev.odooagent.it.EventsSupport.GHCR_IMAGE;
+import static dev.odooagent.it.EventsSupport.awaitDeploy;
+import static dev.odooagent.it.EventsSupport.bySource;
+import static dev.odooagent.it.EventsSupport.deployments;
+import static dev.odooagent.it.EventsSupport.events;
+import static dev.odooagent.it.EventsSupport.githubHeaders;
+import static dev.odooagent.it.EventsSupport.githubSignature;
+import static dev.odooagent.it.EventsSupport.packageEvent;
+import static dev.odooagent.it.EventsSupport.post;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Issue 4, webhooks on the real test bed: signed GitHub package deliveries through the agent's real listener, and the
+ * real docker-registry's notifications after a plain {@code docker push}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class EventsWebhookIT {
+  /** GitHub's documented example ("Validating webhook deliveries", testing the webhook payload validation). */
+  static final String DOC_SECRET = "It's a Secret to Everybody";
+  static final String DOC_PAYLOAD = "Hello, World!";
+  static final String DOC_SIGNATURE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+  static OdooFixture odoo;
+  static AgentProcess agent;
+  /** The delivery of the accepted event, replayed later. */
+  static String delivery;
+  static byte[] deliveredBody;
+
+  @BeforeAll
+  static void up() throws IOException {
+    odoo = new OdooFixture("it-ev-gh", "it_ev_gh", 18260, false).fresh("v1").start("v1");
+    Path secret = EventsSupport.secretFile("github", DOC_SECRET);
+    // service.image stays the test bed registry the agent pulls from; GitHub names the image by its GHCR name.
+    agent = new AgentProcess("ev-gh", odoo, 19260, 19270)
+        .set("webhooks.github_secret_file", secret.toString())
+        .set("webhooks.github_image", GHCR_IMAGE).start();
+    TestBed.await("the agent to see v1 running", Duration.ofSeconds(30),
+        () -> TestBed.digest("v1").equals(agent.status().getJsonObject("current").getString("digest")));
+  }
+
+  @AfterAll
+  static void down() throws InterruptedException {
+    if (agent != null) {
+      agent.close();
+    }
+    if (odoo != null) {
+      odoo.close();
+    }
+  }
+
+  private static String newDelivery() {
+    return UUID.randomUUID().toString();
+  }
+
+  @Test
+  @Order(1)
+  void githubsDocumentedSignatureVectorVerifiesThroughTheRealListener() {
+    assertEquals(DOC_SIGNATURE, githubSignature(DOC_SECRET, DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8)),
+        "the test's own HMAC agrees with GitHub's documented vector");
+    Map<String, Double> before = deployments(agent);
+    double rejected = events(agent, "github", "rejected");
+
+    EventsSupport.Reply good = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), DOC_SIGNATURE),
+        DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
+    // The signature passes, so the listener goes on to read the body, which is not JSON: 400, not 401.
+    assertEquals(400, good.status(), good.body());
+    assertTrue(good.json().getString("error").contains("not valid JSON"), good.body());
+
+    String flipped = DOC_SIGNATURE.substring(0, DOC_SIGNATURE.length() - 1) + (DOC_SIGNATURE.endsWith("7") ? "8" : "7");
+    EventsSupport.Reply bad = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), flipped),
+        DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
+    assertEquals(401, bad.status(), bad.body());
+    assertTrue(bad.json().getString("error").contains("X-Hub-Signature-256 does not match"), bad.body());
+
+    assertEquals(rejected + 2, events(agent, "github", "rejected"));
+    assertEquals(before, deployments(agent));
+  }
+
+  @Test
+  @Order(2)
+  void aSignedPackagePublishedEventForTheServiceImageDeploysThatTagEndToEnd() {
+    Map<String, Double> before = deployments(agent);
+    String v2 = TestBed.digest("v2");
+    delivery = newDelivery();
+    deliveredBody = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v2", v2).encode().getBytes(StandardCharsets.UTF_8);
+
+    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
+        githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
+
+    assertEquals(202, r.status(), r.body());
+    assertEquals("accepted", r.json().getString("status"));
+    JsonObject d = awaitDeploy(agent, "the GitHub-triggered deploy of v2", Duration.ofSeconds(120), bySource("github", v2));
+    assertEquals("success", d.getString("outcome"), d.encode());
+    assertEquals("v2", d.getJsonObject("to").getString("tag"));
+    assertEquals(TestBed.digest("v1"), d.getJsonObject("from").getString("digest"));
+    assertEquals(v2, odoo.runningDigest(), "the service container now runs v2");
+    TestBed.await("the agent to see v2 running", Duration.ofSeconds(30),
+        () -> v2.equals(agent.status().getJsonObject("current").getString("digest")));
+    assertTrue(odoo.modules().contains("ipai_core=18.0.1.1.0"), "v2's module was upgraded: " + odoo.modules());
+    assertEquals(before.get("success") + 1, deployments(agent).get("success"));
+    assertEquals(1.0, events(agent, "github", "accepted"));
+  }
+
+  @Test
+  @Order(3)
+  void aWrongSecretOrATamperedBodyAnswers401AndDeploysNothing() throws IOException {
+    Map<String, Double> before = deployments(agent);
+    int journal = agent.journal().size();
+    String running = odoo.runningDigest();
+    double rejected = events(agent, "github", "rejected");
+    String v1 = TestBed.digest("v1");
+
+    byte[] wantsV1 = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v1", v1).encode().getBytes(StandardCharsets.UTF_8);
+    EventsSupport.Reply wrongSecret = post(agent.hookPort, "/hooks/github",
+        githubHeaders("package", newDelivery(), githubSignature("not the secret", wantsV1)), wantsV1);
+    assertEquals(401, wrongSecret.status(), wrongSecret.body());
+    assertTrue(wrongSecret.json().getString("error").contains("X-Hub-Signature-256 does not match"), wrongSecret.body());
+
+    // Signed while it named another package (which would only be ignored), then rewritten to name the service image.
+    String signedText = new String(packageEvent("published", "jgtolentino", "other-ce", "CONTAINER", "v1", v1).encode()
+        .getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+    String signature = githubSignature(DOC_SECRET, signedText.getBytes(StandardCharsets.UTF_8));
+    byte[] tampered = signedText.replace("other-ce", "odoo-ce").getBytes(StandardCharsets.UTF_8);
+    assertNotEquals(signedText, new String(tampered, StandardCharsets.UTF_8));
+    EventsSupport.Reply tamperedReply = post(agent.hookPort, "/hooks/github", githubHeaders("package", newDelivery(), signature), tampered);
+    assertEquals(401, tamperedReply.status(), tamperedReply.body());
+
+    // An accepted trigger is queued on the listener's event loop before the reply goes out, so by now it would show.
+    assertFalse(agent.status().getBoolean("deploy_in_progress"));
+    assertEquals(before, deployments(agent));
+    assertEquals(journal, agent.journal().size(), "no deploy was journaled");
+    assertEquals(running, odoo.runningDigest(), "the container still runs what it ran");
+    assertEquals(rejected + 2, events(agent, "github", "rejected"));
+  }
+
+  @Test
+  @Order(4)
+  void aReplayedDeliveryAnswers200AndIsANoOp() throws IOException {
+    assertNotNull(delivery, "needs the accepted delivery of the deploy test");
+    Map<String, Double> before = deployments(agent);
+    int journal = agent.journal().size();
+    int history = agent.history().size();
+    double duplicates = events(agent, "github", "duplicate");
+
+    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
+        githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
+
+    assertEquals(200, r.status(), r.body());
+    assertEquals("duplicate", r.json().getString("status"));
+    assertEquals(duplicates + 1, events(agent, "github", "duplicate"));
+    // Taken again, it would start a deploy of v2 (running it, or journaling a 'skipped' verdict).
+    assertFalse(agent.status().getBoolean("deploy_in_progress"));
+    assertEquals(before, deployments(agent));
+    assertEquals(history, agent.history().size());
+    assertEquals(journal, agent.journal().size());
+    assertEquals(TestBed.digest("v2"), odoo.runningDigest());
+  }
+
+  @Test
+  @Order(5)
+  void aPlainDockerPushToTheChannelTriggersADeployThroughRegistryNotifications() throws Exception {
+    // The test bed registry notifies http://127.0.0.1:9781/hooks/registry, so this agent takes 9781. It follows a
+    // private channel tag, so the shared tags (latest, v1, v2) never move, and it accepts no other tag: the registry
+    // also delivers a backlog of older events to whoever listens on 9781.
+    String channel = "it-channel";
+    String ref = TestBed.ref(channel);
+    String pushed = null;
+    OdooFixture fixture = new OdooFixture("it-ev-reg", "it_ev_reg", 18261, false);
+    EventsSupport.Registry registry = new EventsSupport.Registry();
+    AgentProcess hooked = null;
+    try {
+      fixture.fresh("v1").start("v1");
+      hooked = new AgentProcess("ev-reg", fixture, 19261, 9781)
+          .set("webhooks.registry_token_file", TestBed.env("REGISTRY_HOOK_TOKEN_FILE"))
+          .set("webhooks.rate_limit", "100000")
+          .set("service.track", channel)
+          .set("service.tag_pattern", "^$").start();
+      // A variant of v2 that differs only by a label, so every run pushes a digest never seen before and no stale
+      // notification from an earlier run can satisfy this test.
+      registry.buildVariant(TestBed.ref("v2"), ref, EventsSupport.nonce());
+      pushed = registry.push(ref);
+      String digest = pushed;
+
+      JsonObject d = awaitDeploy(hooked, "the deploy of " + digest + " triggered by the registry's notification",
+          Duration.ofSeconds(150), bySource("registry", digest));
+
+      assertEquals("success", d.getString("outcome"), d.encode());
+      assertEquals(channel, d.getJsonObject("to").getString("tag"));
+      assertEquals(digest, fixture.runningDigest(), "the service container runs the pushed image");
+      AgentProcess seen = hooked;
+      TestBed.await("the agent to see the pushed image running", Duration.ofSeconds(30),
+          () -> digest.equals(seen.status().getJsonObject("current").getString("digest")));
+      assertTrue(events(hooked, "registry", "accepted") >= 1.0);
+    } finally {
+      if (hooked != null) {
+        hooked.close();
+      }
+      fixture.close();
+      TestBed.dockerQuiet("rmi", ref);
+      if (pushed != null) {
+        // The variant is this run's alone: deleting its manifest removes the channel tag with it.
+        assertEquals(202, registry.deleteManifest(pushed), "DELETE of the pushed manifest");
+      }
+      registry.close();
+    }
+  }
+}
