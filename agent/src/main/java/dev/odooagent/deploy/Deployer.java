@@ -439,8 +439,8 @@ public final class Deployer {
     String keepOld = previous.getString("image_id");
     return docker.listImages(repository).compose(images -> {
       List<ImageInfo> sorted = new ArrayList<>(images);
-      sorted.sort(Comparator.comparing((ImageInfo i) -> i.config().getString("Created", "")).reversed()
-          .thenComparing(ImageInfo::id));
+      // newest first; Created is a top-level field of the image, not part of its Config
+      sorted.sort(Comparator.comparing((ImageInfo i) -> createdAt(i)).reversed().thenComparing(ImageInfo::id));
       List<Future<Void>> removals = new ArrayList<>();
       int kept = 0;
       for (ImageInfo i : sorted) {
@@ -453,6 +453,14 @@ public final class Deployer {
       }
       return Future.all(removals).mapEmpty();
     });
+  }
+
+  private static Instant createdAt(ImageInfo image) {
+    try {
+      return Instant.parse(image.created());
+    } catch (RuntimeException e) {
+      return Instant.EPOCH;
+    }
   }
 
   private Future<OneShotResult> oneShot(Run run, String role, String image, List<String> entrypoint, List<String> cmd, Duration timeout) {

@@ -78,6 +78,11 @@ public final class Engine implements Commands, TriggerSink {
 
   @Override
   public Verdict offer(Trigger t) {
+    if (machine.state() == AgentState.FAILED) {
+      // a rollback failed its gate too: retrying on every event or poll would stop and start the service in a loop
+      LOG.warn("{} trigger for {} ignored: the last rollback failed; an operator must deploy, pin or roll back", t.source().label(), t.tag());
+      return Verdict.IGNORED;
+    }
     TriggerPolicy.Decision d = policy.judge(t, store.pinned() != null);
     if (!d.accepted()) {
       LOG.info("{} trigger for {} ignored: {}", t.source().label(), t.tag(), d.reason());

@@ -44,7 +44,8 @@ public final class Journal {
     try {
       Files.createDirectories(stateDir);
       if (Files.exists(file)) {
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        // decoded leniently: a torn line may end inside a multi-byte character
+        for (String line : new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\n")) {
           if (line.isBlank()) {
             continue;
           }
@@ -54,12 +55,24 @@ public final class Journal {
             // a line torn by a crash mid-write: the entry before it is the truth
           }
         }
+        sealTornLine();
         if (Files.size(file) > compactAboveBytes) {
           compact();
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the journal " + file + " (check state_dir and its permissions)", e);
+    }
+  }
+
+  /** Ends a torn last line, so that the next entry starts on a line of its own instead of being glued to it. */
+  private void sealTornLine() throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer last = ByteBuffer.allocate(1);
+      if (ch.size() > 0 && ch.read(last, ch.size() - 1) == 1 && last.get(0) != '\n') {
+        ch.write(ByteBuffer.wrap(new byte[] {'\n'}), ch.size());
+        ch.force(true);
+      }
     }
   }
 

@@ -36,7 +36,9 @@ public final class ContainerSpecs {
     JsonObject img = oldImageConfig == null ? new JsonObject() : oldImageConfig;
     JsonObject body = new JsonObject().put("Image", newImage);
     String hostname = cfg.getString("Hostname");
-    if (hostname != null && !old.id().startsWith(hostname)) {
+    String networkMode = old.raw().getJsonObject("HostConfig", new JsonObject()).getString("NetworkMode", "default");
+    // in container:<id> mode the hostname is the other container's, and the engine refuses to create with one
+    if (hostname != null && !old.id().startsWith(hostname) && !networkMode.startsWith("container:")) {
       body.put("Hostname", hostname);
     }
     for (String k : COPIED_AS_IS) {

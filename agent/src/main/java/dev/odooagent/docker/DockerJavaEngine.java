@@ -410,7 +410,7 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   private static ImageInfo toImage(JsonObject j) {
     JsonObject cfg = j.getJsonObject("Config", new JsonObject());
     return new ImageInfo(j.getString("Id"), strings(j.getJsonArray("RepoTags")), strings(j.getJsonArray("RepoDigests")),
-        stringMap(cfg.getJsonObject("Labels")), cfg);
+        stringMap(cfg.getJsonObject("Labels")), cfg, j.getString("Created"));
   }
 
   private static List<String> strings(JsonArray a) {

@@ -56,8 +56,8 @@ public final class DbTool {
 
   /** The name of the safety copy of {@code db} for a deploy. */
   public static String copyName(String db, String deployId) {
-    String suffix = deployId.replaceAll("[^A-Za-z0-9]", "").toLowerCase();
-    String name = db + "__pre_" + suffix;
-    return name.length() <= 63 ? name : name.substring(0, 63);
+    String suffix = "__pre_" + deployId.replaceAll("[^A-Za-z0-9]", "").toLowerCase();
+    // shorten the database part, never the suffix: a copy named like the database would make drop hit the live one
+    return db.substring(0, Math.min(db.length(), 63 - suffix.length())) + suffix;
   }
 }
