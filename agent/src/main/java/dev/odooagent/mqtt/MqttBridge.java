@@ -313,9 +313,7 @@ public final class MqttBridge {
       publish(settings.statusTopic(), current, true)
           .onFailure(e -> LOG.warn("mqtt: could not publish the status: {}", e.getMessage()));
     }
-    List<JsonObject> results = new ArrayList<>(pendingResults);
-    pendingResults.clear();
-    results.forEach(this::result);
+    flushPendingResults();
     completeStart();
   }
 
@@ -340,7 +338,7 @@ public final class MqttBridge {
     connected = false;
     List<Promise<Void>> unacked = new ArrayList<>(awaitingAck.values());
     awaitingAck.clear();
-    unacked.forEach(p -> p.tryFail("mqtt: the connection was lost before the broker acknowledged"));
+    unacked.forEach(p -> p.tryFail(new ConnectionLost()));
     if (stopping) {
       return;
     }
@@ -552,13 +550,30 @@ public final class MqttBridge {
       return;
     }
     publish(settings.resultTopic(), result, false).onFailure(e -> {
-      if (!connected && !stopping) {
+      if (!stopping && (e instanceof ConnectionLost || !connected)) {
         // results are published at least once: the operator correlates by id, and a lost one would hide the outcome
         keepForReconnect(result);
+        if (connected) {
+          // the bridge reconnected before this failure was handled: the reconnect's flush has already run
+          flushPendingResults();
+        }
       } else {
         LOG.warn("mqtt: could not publish the result of command {}: {}", result.getValue("id"), e.getMessage());
       }
     });
+  }
+
+  private void flushPendingResults() {
+    List<JsonObject> results = new ArrayList<>(pendingResults);
+    pendingResults.clear();
+    results.forEach(this::result);
+  }
+
+  /** The connection closed while a publish waited for the broker's acknowledgement. */
+  private static final class ConnectionLost extends RuntimeException {
+    ConnectionLost() {
+      super("mqtt: the connection was lost before the broker acknowledged", null, false, false);
+    }
   }
 
   private void keepForReconnect(JsonObject result) {
