@@ -311,8 +311,13 @@ public final class Deployer {
 
   /** Keeps the new container: removes the old one and the safety copy, prunes images, records success. Idempotent. */
   Future<JsonObject> commit(Run run) {
+    String oldId = run.record.getJsonObject("from").getString("container_id");
+    Future<List<String>> discarded = run.old != null ? Future.succeededFuture(ContainerSpecs.discardedVolumes(run.old))
+        : docker.inspectContainer(oldId).map(c -> c.map(ContainerSpecs::discardedVolumes).orElse(List.of()));
     return journal.append("commit", "started", run.record)
-        .compose(x -> docker.removeContainer(run.record.getJsonObject("from").getString("container_id")))
+        .compose(x -> discarded)
+        .compose(volumes -> docker.removeContainer(oldId)
+            .compose(y -> Future.all(volumes.stream().map(docker::removeVolume).toList())).mapEmpty())
         .compose(x -> run.record.getString("copy") == null ? Future.succeededFuture()
             : oneShotFor(run, "drop", run.record.getString("image"), DbTool.drop(run.record.getString("copy"))).map(r -> {
               if (!r.succeeded()) {

@@ -2,6 +2,7 @@ package dev.odooagent.docker;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,8 @@ public final class ContainerSpecs {
   /** Label naming a one-shot container's role (snapshot, upgrade, restore, inspect). */
   public static final String LABEL_ROLE = "odoo-agent.role";
 
+  /** Where an Odoo image ships code in a VOLUME: never carried from the old container. */
+  static final List<String> CODE_PATHS = List.of("/mnt/extra-addons");
   private static final List<String> FROM_IMAGE_IF_EQUAL =
       List.of("Cmd", "Entrypoint", "WorkingDir", "User", "Healthcheck", "StopSignal", "Shell", "OnBuild");
   private static final List<String> COPIED_AS_IS =
@@ -56,7 +59,14 @@ public final class ContainerSpecs {
     body.put("Labels", minus(cfg.getJsonObject("Labels"), img.getJsonObject("Labels")));
     body.put("ExposedPorts", minus(cfg.getJsonObject("ExposedPorts"), img.getJsonObject("ExposedPorts")));
     body.put("Volumes", minus(cfg.getJsonObject("Volumes"), img.getJsonObject("Volumes")));
-    body.put("HostConfig", old.raw().getJsonObject("HostConfig", new JsonObject()).copy());
+    JsonObject hostConfig = old.raw().getJsonObject("HostConfig", new JsonObject()).copy();
+    List<String> carried = carriedVolumeBinds(old);
+    if (!carried.isEmpty()) {
+      JsonArray binds = hostConfig.getJsonArray("Binds") == null ? new JsonArray() : hostConfig.getJsonArray("Binds").copy();
+      carried.forEach(binds::add);
+      hostConfig.put("Binds", binds);
+    }
+    body.put("HostConfig", hostConfig);
     Map<String, JsonObject> networks = endpoints(old);
     String primary = body.getJsonObject("HostConfig").getString("NetworkMode", "default");
     Map<String, JsonObject> extra = new LinkedHashMap<>(networks);
@@ -100,6 +110,47 @@ public final class ContainerSpecs {
     Map<String, JsonObject> extra = new LinkedHashMap<>();
     base.extraNetworks().forEach((n, ep) -> extra.put(n, stripEndpoint(ep.copy())));
     return new ContainerSpec(name, body, extra);
+  }
+
+  /**
+   * Anonymous volumes the engine created for the old container's image VOLUMEs. Those holding data (an operator who
+   * never mounted /var/lib/odoo keeps the filestore in one) are carried over by name: a new container would get a
+   * fresh empty one. Those at {@link #CODE_PATHS} are not: the new image must bring its own addons there.
+   */
+  static List<String> carriedVolumeBinds(ContainerInfo old) {
+    List<String> out = new ArrayList<>();
+    for (JsonObject m : anonymousVolumes(old)) {
+      if (!CODE_PATHS.contains(m.getString("Destination"))) {
+        out.add(m.getString("Name") + ":" + m.getString("Destination") + (m.getBoolean("RW", true) ? "" : ":ro"));
+      }
+    }
+    return out;
+  }
+
+  /** The anonymous volumes of the old container that the new one does not take over: remove them with it. */
+  public static List<String> discardedVolumes(ContainerInfo old) {
+    List<String> out = new ArrayList<>();
+    for (JsonObject m : anonymousVolumes(old)) {
+      if (CODE_PATHS.contains(m.getString("Destination"))) {
+        out.add(m.getString("Name"));
+      }
+    }
+    return out;
+  }
+
+  private static List<JsonObject> anonymousVolumes(ContainerInfo old) {
+    List<JsonObject> out = new ArrayList<>();
+    JsonArray mounts = old.raw().getJsonArray("Mounts", new JsonArray());
+    JsonArray binds = old.raw().getJsonObject("HostConfig", new JsonObject()).getJsonArray("Binds", new JsonArray());
+    for (int i = 0; i < mounts.size(); i++) {
+      JsonObject m = mounts.getJsonObject(i);
+      String name = m.getString("Name", "");
+      boolean named = binds.stream().anyMatch(b -> String.valueOf(b).startsWith(name + ":"));
+      if ("volume".equals(m.getString("Type")) && name.matches("[0-9a-f]{64}") && !named) {
+        out.add(m);
+      }
+    }
+    return out;
   }
 
   private static JsonObject stripEndpoint(JsonObject ep) {

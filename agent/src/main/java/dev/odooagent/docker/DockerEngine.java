@@ -45,6 +45,9 @@ public interface DockerEngine {
   /** Removes a container (forcibly) with its anonymous volumes kept. A missing container is fine. */
   Future<Void> removeContainer(String id);
 
+  /** Removes a volume by name; a missing or still used one is left as it is. */
+  Future<Void> removeVolume(String name);
+
   /** Creates, starts and awaits a one-shot container, killing it at the timeout; always removes it. */
   Future<OneShotResult> runOneShot(ContainerSpec spec, Duration timeout, int tailLines);
 

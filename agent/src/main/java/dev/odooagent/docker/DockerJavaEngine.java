@@ -257,6 +257,18 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
+  public Future<Void> removeVolume(String name) {
+    return blocking("remove volume " + name, () -> {
+      try {
+        client.removeVolumeCmd(name).exec();
+      } catch (NotFoundException | com.github.dockerjava.api.exception.ConflictException e) {
+        // gone already, or still in use: either way not ours to force
+      }
+      return null;
+    });
+  }
+
+  @Override
   public Future<OneShotResult> runOneShot(ContainerSpec spec, Duration timeout, int tailLines) {
     return blocking("one-shot container " + spec.name(), () -> {
       String id = create(spec);
@@ -278,7 +290,9 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
         return new OneShotResult(code, timedOut, logsTail(id, tailLines));
       } finally {
         try {
-          client.removeContainerCmd(id).withForce(true).exec();
+          // -v: the image's VOLUMEs (/mnt/extra-addons, ...) got fresh anonymous volumes here; volumes carried over
+          // from the service container are mounted by name, and the engine never removes those with the container.
+          client.removeContainerCmd(id).withForce(true).withRemoveVolumes(true).exec();
         } catch (RuntimeException ignored) {
           // cleanup only: a leftover is found later by its label
         }

@@ -1,5 +1,6 @@
 package dev.odooagent.deploy;
 
+import dev.odooagent.docker.InspectFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -72,7 +73,7 @@ class DeployerTest {
     verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
       assertEquals("success", r.getString("outcome"), r.encodePrettily());
       assertEquals(List.of("pull " + V2, "oneShot check", "stop old", "rename old " + ASIDE, "oneShot snapshot", "oneShot upgrade",
-          "create ut-x", "start new", "gate new", "remove old", "oneShot drop"), bed.docker.mutations());
+          "create ut-x", "start new", "gate new", "remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop"), bed.docker.mutations());
       assertEquals(List.of("inspect container old", "inspect image v1", "inspect image " + V2), bed.docker.all().subList(0, 3),
           "the service and its image are read before anything is pulled");
 
@@ -302,7 +303,7 @@ class DeployerTest {
       assertEquals(true, u.getBoolean("gate_passed"));
     }), r -> {
       assertEquals("success", r.getString("outcome"));
-      assertEquals(List.of("remove old", "oneShot drop"), bed.docker.mutations());
+      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop"), bed.docker.mutations());
       assertEquals(json(DbTool.drop(COPY)), bed.docker.oneShotSpecs.get("drop").body().getJsonArray("Cmd"));
       assertNull(bed.docker.byAlias("old"));
       assertTrue(bed.docker.byAlias("new").running);
@@ -487,7 +488,7 @@ class DeployerTest {
     verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
       assertEquals("success", r.getString("outcome"));
       List<String> m = bed.docker.mutations();
-      assertEquals(List.of("remove old", "oneShot drop", "remove image v0b", "remove image v0a"), m.subList(m.size() - 4, m.size()),
+      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop", "remove image v0b", "remove image v0a"), m.subList(m.size() - 5, m.size()),
           "keep_images 3: v2 (running), v1 (previous) and v0c, the newest of the rest");
     });
   }

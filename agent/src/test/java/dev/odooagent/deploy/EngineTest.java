@@ -1,5 +1,6 @@
 package dev.odooagent.deploy;
 
+import dev.odooagent.docker.InspectFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -91,7 +92,8 @@ class EngineTest {
       assertEquals(Collections.nCopies(10, Verdict.ACCEPTED), answers);
       assertEquals(List.of(digest(9)), deployedDigests(bed));
       assertEquals(List.of("pull " + tag(9), "stop old", "rename old ut-x__prev_" + bed.journal.lastVerdict().getString("id").replace("-", ""),
-          "create ut-x", "start new", "gate new", "remove old"), bed.docker.mutations(), "only the last image is pulled");
+          "create ut-x", "start new", "gate new", "remove old", "remove volume " + InspectFixtures.addonsVolume()),
+          bed.docker.mutations(), "only the last image is pulled");
       assertEquals(9, bed.deployments("skipped"));
       assertEquals(1, bed.deployments("success"));
       assertEquals("registry", bed.journal.lastVerdict().getString("source"));

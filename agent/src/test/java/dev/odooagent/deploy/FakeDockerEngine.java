@@ -230,6 +230,11 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
+  public Future<Void> removeVolume(String name) {
+    return call("remove volume " + name, Future::succeededFuture);
+  }
+
+  @Override
   public Future<String> createContainer(ContainerSpec spec) {
     return call("create " + spec.name(), () -> {
       if (find(spec.name()) != null) {

@@ -199,4 +199,23 @@ class ContainerSpecsTest {
     assertEquals(new JsonArray().add("odoo").add("-d").add("odoo").add("-u").add("ipai_core").add("--stop-after-init"),
         spec.body().getJsonArray("Cmd"));
   }
+
+  @Test
+  void anAnonymousDataVolumeIsCarriedOverByNameButTheAddonsVolumeIsNot() {
+    JsonObject raw = InspectFixtures.json(InspectFixtures.COMPOSE);
+    String data = "a".repeat(64);
+    raw.getJsonArray("Mounts").add(new JsonObject().put("Type", "volume").put("Name", data)
+        .put("Source", "/var/lib/docker/volumes/" + data + "/_data").put("Destination", "/srv/data").put("RW", true));
+    ContainerInfo old = InspectFixtures.container(raw);
+    JsonArray oldBinds = raw.getJsonObject("HostConfig").getJsonArray("Binds");
+
+    JsonArray binds = ContainerSpecs.recreate(old, null, NEW).body().getJsonObject("HostConfig").getJsonArray("Binds");
+
+    assertTrue(binds.contains(data + ":/srv/data"), "the data volume keeps its content in the new container: " + binds);
+    assertEquals(oldBinds.size() + 1, binds.size(), "nothing else is added: " + binds);
+    assertTrue(binds.stream().noneMatch(b -> String.valueOf(b).endsWith(":/mnt/extra-addons")), "the new image brings its addons");
+    assertEquals(List.of(InspectFixtures.addonsVolume()), ContainerSpecs.discardedVolumes(old));
+    assertTrue(ContainerSpecs.oneShot(old, null, NEW, "x", "d1", "snapshot", null, List.of("true")).body()
+        .getJsonObject("HostConfig").getJsonArray("Binds").contains(data + ":/srv/data"), "one-shots see the same data");
+  }
 }

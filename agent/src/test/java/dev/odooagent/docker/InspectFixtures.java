@@ -26,6 +26,17 @@ public final class InspectFixtures {
   /** {@code docker image inspect} of the stand-in image both containers ran. */
   public static final String IMAGE_V1 = "docker/image-v1.json";
 
+  /** The anonymous volume the engine made for the image's /mnt/extra-addons in {@link #COMPOSE}. */
+  public static String addonsVolume() {
+    JsonArray mounts = json(COMPOSE).getJsonArray("Mounts");
+    for (int i = 0; i < mounts.size(); i++) {
+      if ("/mnt/extra-addons".equals(mounts.getJsonObject(i).getString("Destination"))) {
+        return mounts.getJsonObject(i).getString("Name");
+      }
+    }
+    throw new IllegalStateException(COMPOSE + " has no /mnt/extra-addons mount");
+  }
+
   private InspectFixtures() {}
 
   /** A fresh copy of a fixture document. */

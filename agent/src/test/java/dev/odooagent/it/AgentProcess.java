@@ -54,6 +54,8 @@ final class AgentProcess implements AutoCloseable {
     set("deploy.health_timeout", "20s");
     set("deploy.upgrade_timeout", "60s");
     set("deploy.coalesce_window", "0");
+    // the test bed's images are shared by every test: pruning is proved in DeployerTest, not on them
+    set("deploy.keep_images", "100");
     set("http.listen", "127.0.0.1:" + adminPort);
     set("http.admin_token_file", dir.resolve("admin-token").toString());
     set("webhooks.listen", "127.0.0.1:" + hookPort);
