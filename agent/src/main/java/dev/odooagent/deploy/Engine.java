@@ -206,7 +206,7 @@ public final class Engine implements Commands, TriggerSink {
     Observation o = observed.get();
     JsonObject current = store.current();
     JsonObject cur;
-    if (o.digest() != null) {
+    if (observationIsNewer(o, current)) {
       boolean same = current != null && o.digest().equals(current.getString("digest"));
       cur = new JsonObject().put("tag", o.tag() != null ? o.tag() : same ? current.getString("tag") : null)
           .put("digest", o.digest()).put("since", same ? current.getString("since") : o.startedAt());
@@ -225,6 +225,25 @@ public final class Engine implements Commands, TriggerSink {
         .put("last_deploy", journal.lastVerdict());
   }
 
+  /**
+   * Whether the observed container tells more than the agent's own record: it does unless it started before the
+   * record was written (an observation of the container a deploy just replaced; the next one catches up).
+   */
+  private static boolean observationIsNewer(Observation o, JsonObject current) {
+    if (o.digest() == null) {
+      return false;
+    }
+    if (current == null || current.getString("since") == null || o.startedAt() == null) {
+      return true;
+    }
+    try {
+      return !Instant.parse(o.startedAt()).isBefore(Instant.parse(current.getString("since")))
+          || o.digest().equals(current.getString("digest"));
+    } catch (RuntimeException unparsable) {
+      return true;
+    }
+  }
+
   @Override
   public JsonArray history(int limit) {
     return journal.history(limit);
@@ -232,10 +251,10 @@ public final class Engine implements Commands, TriggerSink {
 
   private String runningDigest() {
     Observation o = observed.get();
-    if (o.digest() != null && o.running()) {
+    JsonObject c = store.current();
+    if (o.running() && observationIsNewer(o, c)) {
       return o.digest();
     }
-    JsonObject c = store.current();
     return c == null ? null : c.getString("digest");
   }
 

@@ -514,7 +514,6 @@ class ImageIT {
   @Order(10)
   void deployingAToBWithUpgradeChangedUpgradesExactlyTheBumpedModule() throws Exception {
     OdooFixture fixture = new OdooFixture("it-img-deploy", "it_img_deploy", 18360, false);
-    tempDirs.add(fixture.confDir); // its odoo.conf holds the test bed's PostgreSQL password
     try (OdooFixture odoo = fixture) {
       odoo.fresh(TAG_A).start(TAG_A);
       assertEquals(digestA, odoo.runningDigest());
