@@ -424,7 +424,10 @@ public final class Deployer {
       return commit(run);
     }
     if (record.getBoolean("stopped_old", false)) {
-      return rollBack(run, "recovery", "the agent stopped during '" + step + "'");
+      // a rollback that was already under way keeps its reason; otherwise the crash is the reason
+      String reason = record.getString("rollback_reason", "recovery");
+      String detail = record.getString("reason", "the agent stopped during '" + step + "'");
+      return rollBack(run, reason, detail);
     }
     return cleanupOneShots(run.id()).compose(x -> verdict(run, "failed", "the agent stopped during '" + step + "' before anything was changed"));
   }
