@@ -350,6 +350,7 @@ public final class Deployer {
       machine.transition(AgentState.ROLLING_BACK);
     }
     run.record.put("rollback_reason", reason).put("reason", detail);
+    store.rejected(run.record.getJsonObject("to").getString("digest"), run.id());
     LOG.error("deploy {}: rolling back ({}): {}", run.id(), reason, detail);
     JsonObject from = run.record.getJsonObject("from");
     String oldId = from.getString("container_id");

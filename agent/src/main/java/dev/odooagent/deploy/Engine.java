@@ -7,6 +7,7 @@ import dev.odooagent.event.Verdict;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.Observation;
 import dev.odooagent.policy.TriggerPolicy;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -40,6 +41,7 @@ public final class Engine implements Commands, TriggerSink {
   private final AgentState.Machine machine;
   private final Supplier<Observation> observed;
   private final Duration settle;
+  private final Context context;
   private Deployer.Request pending;
   private long settleTimer = -1;
   private boolean running;
@@ -60,6 +62,8 @@ public final class Engine implements Commands, TriggerSink {
     this.machine = machine;
     this.observed = observed;
     this.settle = settle;
+    // pending, running and the settle timer are only touched on this one context
+    this.context = vertx.getOrCreateContext();
     metrics.set("odoo_agent_pinned", store.pinned() != null);
     metrics.set("odoo_agent_deploy_in_progress", false);
     metrics.set("odoo_agent_failed", false);
@@ -73,11 +77,18 @@ public final class Engine implements Commands, TriggerSink {
     }
     running = true;
     metrics.set("odoo_agent_deploy_in_progress", true);
-    return deployer.resume(unfinished).onComplete(x -> finished()).mapEmpty();
+    return deployer.resume(unfinished).onComplete(x -> context.runOnContext(v -> finished())).mapEmpty();
   }
 
   @Override
   public Verdict offer(Trigger t) {
+    String rejectedBy = store.rejectedBy(t.digest());
+    if (rejectedBy != null) {
+      // without this the poll would redeploy a rolled-back channel head every interval
+      LOG.info("{} trigger for {} ignored: {} was rolled back by deploy {}; deploy it explicitly to retry",
+          t.source().label(), t.tag(), t.digest(), rejectedBy);
+      return Verdict.IGNORED;
+    }
     if (machine.state() == AgentState.FAILED) {
       // a rollback failed its gate too: retrying on every event or poll would stop and start the service in a loop
       LOG.warn("{} trigger for {} ignored: the last rollback failed; an operator must deploy, pin or roll back", t.source().label(), t.tag());
@@ -158,7 +169,7 @@ public final class Engine implements Commands, TriggerSink {
 
   /** Queues a request; a queued one it replaces is counted skipped. Triggers wait out the settle window. */
   private void enqueue(Deployer.Request r, boolean settleFirst) {
-    vertx.runOnContext(v -> {
+    context.runOnContext(v -> {
       if (pending != null) {
         LOG.info("deploy {} of {} superseded by {} of {}", pending.id(), pending.tag(), r.id(), r.tag());
         metrics.deployment("skipped", null);
@@ -187,7 +198,7 @@ public final class Engine implements Commands, TriggerSink {
     pending = null;
     running = true;
     metrics.set("odoo_agent_deploy_in_progress", true);
-    deployer.run(r).onComplete(x -> finished());
+    deployer.run(r).onComplete(x -> context.runOnContext(v -> finished()));
   }
 
   private void finished() {

@@ -64,6 +64,22 @@ public final class StateStore {
     save();
   }
 
+  /** Records a digest that failed after the old container was stopped, so triggers do not deploy it again. */
+  public synchronized void rejected(String digest, String deployId) {
+    JsonObject r = state.getJsonObject("rejected", new JsonObject());
+    r.put(digest, deployId);
+    while (r.size() > 50) {
+      r.remove(r.fieldNames().iterator().next());
+    }
+    state.put("rejected", r);
+    save();
+  }
+
+  /** The deploy whose rollback rejected {@code digest}, or null. */
+  public synchronized String rejectedBy(String digest) {
+    return digest == null ? null : state.getJsonObject("rejected", new JsonObject()).getString(digest);
+  }
+
   /** Sets or clears the pin. */
   public synchronized void pin(JsonObject pin) {
     if (pin == null) {

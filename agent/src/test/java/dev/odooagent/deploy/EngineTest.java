@@ -307,4 +307,24 @@ class EngineTest {
       ctx.completeNow();
     })));
   }
+
+  @Test
+  void aDigestThatWasRolledBackIsNotDeployedAgainByTriggersButIsByAnOperator(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx, dir);
+    Engine engine = bed.engine(Duration.ZERO);
+    bed.store.rejected(digest(7), "d-earlier");
+    bed.on(() -> {
+      Verdict poll = engine.offer(trigger(Source.POLL, "latest", digest(7)));
+      Verdict other = engine.offer(trigger(Source.POLL, "latest", digest(8)));
+      ctx.verify(() -> {
+        assertEquals(Verdict.IGNORED, poll, "the poll would otherwise redeploy the bad channel head every interval");
+        assertEquals(Verdict.ACCEPTED, other);
+      });
+      return settled(bed, engine, 1);
+    }).compose(x -> bed.on(() -> engine.deploy(null, digest(7), false, "admin")))
+        .onComplete(ctx.succeeding(id -> ctx.verify(() -> {
+          assertNotNull(id, "an operator may retry it");
+          ctx.completeNow();
+        })));
+  }
 }
