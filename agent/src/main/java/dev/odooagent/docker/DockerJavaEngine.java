@@ -404,7 +404,8 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private static ContainerInfo toContainer(JsonObject j) {
+  /** The container as an inspect document describes it. */
+  static ContainerInfo toContainer(JsonObject j) {
     JsonObject state = j.getJsonObject("State", new JsonObject());
     JsonObject cfg = j.getJsonObject("Config", new JsonObject());
     String name = j.getString("Name", "");
@@ -421,7 +422,8 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
         j);
   }
 
-  private static ImageInfo toImage(JsonObject j) {
+  /** The image as an inspect document describes it. */
+  static ImageInfo toImage(JsonObject j) {
     JsonObject cfg = j.getJsonObject("Config", new JsonObject());
     return new ImageInfo(j.getString("Id"), strings(j.getJsonArray("RepoTags")), strings(j.getJsonArray("RepoDigests")),
         stringMap(cfg.getJsonObject("Labels")), cfg, j.getString("Created"));

@@ -53,34 +53,11 @@ public final class InspectFixtures {
 
   /** The container as {@code DockerJavaEngine#inspectContainer} reports it. */
   public static ContainerInfo container(JsonObject j) {
-    JsonObject state = j.getJsonObject("State", new JsonObject());
-    JsonObject cfg = j.getJsonObject("Config", new JsonObject());
-    String name = j.getString("Name", "");
-    return new ContainerInfo(j.getString("Id"), name.startsWith("/") ? name.substring(1) : name, cfg.getString("Image"),
-        j.getString("Image"), state.getBoolean("Running", false), state.getString("Status", "unknown"),
-        j.getInteger("RestartCount", 0), state.getString("StartedAt"), stringMap(cfg.getJsonObject("Labels")), j);
+    return DockerJavaEngine.toContainer(j);
   }
 
   /** The image as {@code DockerJavaEngine#inspectImage} reports it. */
   public static ImageInfo image(JsonObject j) {
-    JsonObject cfg = j.getJsonObject("Config", new JsonObject());
-    return new ImageInfo(j.getString("Id"), strings(j.getJsonArray("RepoTags")), strings(j.getJsonArray("RepoDigests")),
-        stringMap(cfg.getJsonObject("Labels")), cfg, j.getString("Created"));
-  }
-
-  private static List<String> strings(JsonArray a) {
-    List<String> out = new ArrayList<>();
-    if (a != null) {
-      a.forEach(x -> out.add(String.valueOf(x)));
-    }
-    return out;
-  }
-
-  private static Map<String, String> stringMap(JsonObject o) {
-    Map<String, String> out = new LinkedHashMap<>();
-    if (o != null) {
-      o.forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue())));
-    }
-    return out;
+    return DockerJavaEngine.toImage(j);
   }
 }

@@ -57,7 +57,7 @@ class MqttBridgeIT {
 
   @BeforeAll
   static void testBed() throws Exception {
-    bed = TestBed.load(Duration.ofSeconds(Long.getLong("testbed.wait.seconds", 600)));
+    bed = TestBed.load();
     URI plain = URI.create(bed.get("MQTT_URL"));
     awaitPort(plain.getHost(), plain.getPort(), Duration.ofSeconds(120));
     operator = new Operator(plain.getHost(), plain.getPort(), bed.get("MQTT_OPERATOR_USER"),

@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The test bed's {@code testbed.env}, waited for while {@code scripts/testbed up} is still writing it. */
+/** The test bed's {@code testbed.env}. */
 final class TestBed {
 
   private final Path file;
@@ -20,17 +18,13 @@ final class TestBed {
     this.values = values;
   }
 
-  /** Loads {@code $TESTBED_DIR/testbed.env}, waiting up to the given time for it to appear. */
-  static TestBed load(Duration wait) throws IOException, InterruptedException {
+  /** Loads {@code $TESTBED_DIR/testbed.env}; the suite brings the bed up first. */
+  static TestBed load() throws IOException {
     String dir = System.getenv().getOrDefault("TESTBED_DIR", "/var/lib/odoo-testbed");
     Path file = Path.of(dir, "testbed.env");
-    Instant deadline = Instant.now().plus(wait);
-    while (!Files.isReadable(file)) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("test bed not found: " + file + " is missing after waiting " + wait.toSeconds()
-            + " s (run scripts/testbed up as root, or set TESTBED_DIR)");
-      }
-      Thread.sleep(1000);
+    if (!Files.isReadable(file)) {
+      throw new IllegalStateException("test bed not found: " + file + " is missing (run scripts/testbed up as root,"
+          + " or set TESTBED_DIR; scripts/test does)");
     }
     Map<String, String> values = new HashMap<>();
     for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
