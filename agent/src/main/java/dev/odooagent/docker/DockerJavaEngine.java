@@ -9,7 +9,6 @@ import com.github.dockerjava.api.exception.NotModifiedException;
 import com.github.dockerjava.api.model.AuthConfig;
 import com.github.dockerjava.api.model.Frame;
 import com.github.dockerjava.api.model.PullResponseItem;
-import com.github.dockerjava.api.model.Statistics;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
 import com.github.dockerjava.core.DockerClientImpl;
 import com.github.dockerjava.transport.DockerHttpClient;
@@ -348,18 +347,11 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
 
   @Override
   public Future<MemoryStats> memory(String containerId) {
+    // one-shot (API 1.41+): one sample instead of two a second apart; older engines ignore it
     return blocking("read memory stats of container " + containerId, () -> {
-      Statistics[] first = new Statistics[1];
-      client.statsCmd(containerId).withNoStream(true).exec(new ResultCallback.Adapter<Statistics>() {
-        @Override
-        public void onNext(Statistics s) {
-          first[0] = s;
-        }
-      }).awaitCompletion(20, TimeUnit.SECONDS);
-      var mem = first[0] == null ? null : first[0].getMemoryStats();
-      long usage = mem == null || mem.getUsage() == null ? 0 : mem.getUsage();
-      long limit = mem == null || mem.getLimit() == null ? 0 : mem.getLimit();
-      return new MemoryStats(usage, limit);
+      JsonObject stats = rawGet("/containers/" + enc(containerId) + "/stats?stream=false&one-shot=true").orElse(new JsonObject());
+      JsonObject mem = stats.getJsonObject("memory_stats", new JsonObject());
+      return new MemoryStats(mem.getLong("usage", 0L), mem.getLong("limit", 0L));
     });
   }
 

@@ -12,7 +12,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.handler.SecurityPolicyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -21,8 +20,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,7 @@ public final class WebhookServer {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookServer.class);
   private static final String JSON = "application/json";
   private static final String BEARER = "bearer ";
+  private static final long WARN_EVERY_NANOS = 1_000_000_000L;
 
   private final Settings settings;
   private final TriggerSink sink;
@@ -64,6 +66,7 @@ public final class WebhookServer {
   private final RegistryNotification registry;
   private final RateLimiter githubLimiter;
   private final RateLimiter registryLimiter;
+  private final Map<Source, long[]> warned = new EnumMap<>(Source.class);
   private final Deduper githubSeen = new Deduper();
   private final Deduper registrySeen = new Deduper();
   private final byte[] githubSecret;
@@ -221,14 +224,14 @@ public final class WebhookServer {
     BodyHandler body = BodyHandler.create(false)
         .setBodyLimit(settings.maxBody())
         .setMergeFormAttributes(false);
+    // The rate limit counts authenticated requests only (GitHub's signature needs the body, so it is checked in
+    // github()): a flood of unauthenticated requests must not use up the permits of the real sender.
     router.post(GITHUB_PATH)
-        .handler(limit(Source.GITHUB, githubLimiter))
         .handler((SecurityPolicyHandler) this::githubPreflight)
         .handler(body)
         .handler(this::github)
         .failureHandler(ctx -> failure(ctx, Source.GITHUB));
     router.post(REGISTRY_PATH)
-        .handler(limit(Source.REGISTRY, registryLimiter))
         .handler((SecurityPolicyHandler) this::registryPreflight)
         .handler(body)
         .handler(this::registry)
@@ -240,16 +243,15 @@ public final class WebhookServer {
     return router;
   }
 
-  private PlatformHandler limit(Source source, RateLimiter limiter) {
-    return ctx -> {
-      if (limiter.acquirePermission()) {
-        ctx.next();
-        return;
-      }
-      ctx.response().putHeader("Retry-After", "1");
-      reject(ctx, source, 429, "webhook rejected: more than " + settings.rateLimitPerSecond()
-          + " requests per second on " + ctx.request().path() + " (rate limited; retry later)");
-    };
+  /** Takes a permit, or answers 429 and says false. */
+  private boolean withinLimit(RoutingContext ctx, Source source, RateLimiter limiter) {
+    if (limiter.acquirePermission()) {
+      return true;
+    }
+    ctx.response().putHeader("Retry-After", "1");
+    reject(ctx, source, 429, "webhook rejected: more than " + settings.rateLimitPerSecond()
+        + " requests per second on " + ctx.request().path() + " (rate limited; retry later)");
+    return false;
   }
 
   private void githubPreflight(RoutingContext ctx) {
@@ -272,7 +274,7 @@ public final class WebhookServer {
       reject(ctx, Source.REGISTRY, 401, TOKEN_MISSING);
     } else if (!tokenMatches(authorization)) {
       reject(ctx, Source.REGISTRY, 401, TOKEN_MISMATCH);
-    } else {
+    } else if (withinLimit(ctx, Source.REGISTRY, registryLimiter)) {
       ctx.next();
     }
   }
@@ -290,6 +292,9 @@ public final class WebhookServer {
     byte[] raw = rawBody(ctx);
     if (!GithubWebhook.signatureMatches(githubSecret, raw, ctx.request().getHeader(GithubWebhook.SIGNATURE_HEADER))) {
       reject(ctx, Source.GITHUB, 401, SIGNATURE_MISMATCH);
+      return;
+    }
+    if (!withinLimit(ctx, Source.GITHUB, githubLimiter)) {
       return;
     }
     String delivery = ctx.request().getHeader(GithubWebhook.DELIVERY_HEADER);
@@ -394,12 +399,31 @@ public final class WebhookServer {
   }
 
   private void reject(RoutingContext ctx, Source source, int status, String message) {
-    if (status == 429) {
+    long suppressed = status == 429 ? -1 : warnable(source);
+    if (suppressed < 0) {
       LOG.debug("{} webhook from {}: {}", source.label(), ctx.request().remoteAddress(), message);
     } else {
-      LOG.warn("{} webhook from {}: {}", source.label(), ctx.request().remoteAddress(), message);
+      LOG.warn("{} webhook from {}: {}{}", source.label(), ctx.request().remoteAddress(), message,
+          suppressed == 0 ? "" : " (and " + suppressed + " more rejections since the last warning, logged at debug level)");
     }
     reply(ctx, source, status, EventCounter.REJECTED, new JsonObject().put("error", message));
+  }
+
+  /**
+   * At most one rejection warning per source and second, so that a flood of bad requests cannot flood the log:
+   * the number of rejections held back since the last warning, or -1 to log this one at debug level.
+   */
+  private synchronized long warnable(Source source) {
+    long now = System.nanoTime();
+    long[] w = warned.computeIfAbsent(source, s -> new long[] {now - WARN_EVERY_NANOS, 0});
+    if (now - w[0] >= WARN_EVERY_NANOS) {
+      long held = w[1];
+      w[0] = now;
+      w[1] = 0;
+      return held;
+    }
+    w[1]++;
+    return -1;
   }
 
   private void duplicate(RoutingContext ctx, Source source, String id) {

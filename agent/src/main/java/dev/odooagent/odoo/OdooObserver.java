@@ -40,6 +40,7 @@ public final class OdooObserver {
   private OdooConf conf;
   private long timer = -1;
   private boolean busy;
+  private boolean sampling;
   private String lastProblem;
 
   /** Tells the tag the agent deployed a digest under, when the container runs it by digest. */
@@ -115,10 +116,12 @@ public final class OdooObserver {
     Future<Integer> workers = c.running()
         ? docker.processCommandLines(c.id()).map(OdooConf::countHttpWorkers).otherwise((Integer) null)
         : Future.succeededFuture(0);
-    Future<dev.odooagent.docker.MemoryStats> mem = c.running()
-        ? docker.memory(c.id()).otherwise((dev.odooagent.docker.MemoryStats) null)
-        : Future.succeededFuture(new dev.odooagent.docker.MemoryStats(0, 0));
-    return Future.join(image, confF, workers, mem).transform(ar -> {
+    if (c.running()) {
+      sampleMemory(c.id());
+    } else {
+      publishMemory(new dev.odooagent.docker.MemoryStats(0, 0));
+    }
+    return Future.join(image, confF, workers).transform(ar -> {
       ImageInfo img = image.succeeded() ? image.result().orElse(null) : null;
       String digest = img == null ? null : img.digestIn(repository);
       String tag = tagOf(c.imageRef());
@@ -126,14 +129,32 @@ public final class OdooObserver {
         tag = tagNames.tagOf(digest);
       }
       String revision = img == null ? null : img.labels().get(REVISION_LABEL);
-      if (mem.succeeded() && mem.result() != null) {
-        metrics.set("odoo_container_memory_usage_bytes", mem.result().usageBytes());
-        metrics.set("odoo_container_memory_limit_bytes", mem.result().limitBytes());
-      }
       return Future.succeededFuture(new Observation(c.id(), c.running(), c.imageRef(), tag, digest, revision,
           c.startedAt(), c.restartCount(), confF.succeeded() ? confF.result() : conf,
           workers.succeeded() ? workers.result() : null, null));
     });
+  }
+
+  /**
+   * Reads the container's memory off the observation's path: the engine answers stats only on its next 1 s
+   * collection tick, which would otherwise hold up every observation and the agent's start. One request at a time.
+   */
+  private void sampleMemory(String containerId) {
+    if (sampling) {
+      return;
+    }
+    sampling = true;
+    docker.memory(containerId).onComplete(ar -> {
+      sampling = false;
+      if (ar.succeeded() && ar.result() != null) {
+        publishMemory(ar.result());
+      }
+    });
+  }
+
+  private void publishMemory(dev.odooagent.docker.MemoryStats mem) {
+    metrics.set("odoo_container_memory_usage_bytes", mem.usageBytes());
+    metrics.set("odoo_container_memory_limit_bytes", mem.limitBytes());
   }
 
   /** Reads the conf file the running Odoo uses, once per container start. */

@@ -269,6 +269,30 @@ class WebhookServerTest {
   }
 
   @Test
+  void unauthenticatedRequestsDoNotUseUpTheRateLimit(Vertx vertx, VertxTestContext ctx) {
+    byte[] body = Fixtures.bytes(Fixtures.githubPackage());
+    Future<HttpResponse<Buffer>> chain = start(vertx, settings(Fixtures.SECRET, Fixtures.TOKEN), 1).map(v -> null);
+    for (int i = 0; i < 3; i++) {
+      chain = chain.compose(x -> client.post(port, "127.0.0.1", WebhookServer.GITHUB_PATH)
+          .putHeader(GithubWebhook.EVENT_HEADER, "package")
+          .putHeader(GithubWebhook.DELIVERY_HEADER, UUID.randomUUID().toString())
+          .putHeader(GithubWebhook.SIGNATURE_HEADER, GithubWebhook.sign(Fixtures.utf8("wrong"), body))
+          .sendBuffer(Buffer.buffer(body)))
+          .compose(x -> client.post(port, "127.0.0.1", WebhookServer.REGISTRY_PATH)
+              .putHeader("Authorization", "Bearer wrong").sendBuffer(Buffer.buffer(Fixtures.bytes(Fixtures.registryEnvelope()))));
+    }
+    chain.compose(x -> github("package", UUID.randomUUID().toString(), body))
+        .compose(signed -> registry(Fixtures.bytes(Fixtures.registryEnvelope())).map(reg -> List.of(signed, reg)))
+        .onComplete(ctx.succeeding(responses -> ctx.verify(() -> {
+          assertStatus(responses.get(0), 202, "status", "accepted");
+          assertStatus(responses.get(1), 202, "status", "accepted");
+          assertEquals(List.of("github:rejected", "registry:rejected", "github:rejected", "registry:rejected",
+              "github:rejected", "registry:rejected", "github:accepted", "registry:accepted"), recorder.counts);
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   void registryPushIsAcceptedAndReplayIsADuplicate(Vertx vertx, VertxTestContext ctx) {
     byte[] body = Fixtures.bytes(Fixtures.registryEnvelope());
     start(vertx)
