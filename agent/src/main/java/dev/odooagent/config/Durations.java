@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses and prints the config's durations: {@code 500ms}, {@code 90s}, {@code 5m}, {@code 1h}, {@code 0}. */
+/** Parses the config's durations: {@code 500ms}, {@code 90s}, {@code 5m}, {@code 1h}, {@code 0}. */
 public final class Durations {
   private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)");
 
@@ -27,15 +27,5 @@ public final class Durations {
       case "m": return Duration.ofMinutes(n);
       default: return Duration.ofHours(n);
     }
-  }
-
-  /** Formats a duration in the largest unit that divides it exactly. */
-  public static String format(Duration d) {
-    long ms = d.toMillis();
-    if (ms == 0) return "0";
-    if (ms % 3_600_000 == 0) return ms / 3_600_000 + "h";
-    if (ms % 60_000 == 0) return ms / 60_000 + "m";
-    if (ms % 1000 == 0) return ms / 1000 + "s";
-    return ms + "ms";
   }
 }

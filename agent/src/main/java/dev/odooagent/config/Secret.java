@@ -13,11 +13,6 @@ public final class Secret {
     this.value = value;
   }
 
-  /** Creates a secret from a value held in memory (tests, CLI). */
-  public static Secret of(String value) {
-    return new Secret(null, value);
-  }
-
   /** The secret's value; callers must never log it. */
   public String reveal() {
     return value;
