@@ -63,14 +63,16 @@ class DeployIT {
       }
       nets.put(e.getKey(), aliases);
     });
-    JsonArray mounts = new JsonArray();
+    // the engine lists mounts in no fixed order
+    java.util.TreeMap<String, JsonObject> byDestination = new java.util.TreeMap<>();
     i.getJsonArray("Mounts").forEach(m -> {
       JsonObject mo = (JsonObject) m;
       if (!"volume".equals(mo.getString("Type")) || !mo.getString("Name", "").matches("[0-9a-f]{64}")) {
-        mounts.add(new JsonObject().put("Type", mo.getString("Type")).put("Name", mo.getString("Name"))
+        byDestination.put(mo.getString("Destination"), new JsonObject().put("Type", mo.getString("Type")).put("Name", mo.getString("Name"))
             .put("Source", mo.getString("Source")).put("Destination", mo.getString("Destination")).put("RW", mo.getBoolean("RW")));
       }
     });
+    JsonArray mounts = new JsonArray(new java.util.ArrayList<>(byDestination.values()));
     return new JsonObject().put("Name", i.getString("Name")).put("HostConfig", i.getJsonObject("HostConfig"))
         .put("Env", cfg.getJsonArray("Env")).put("Cmd", cfg.getJsonArray("Cmd")).put("Entrypoint", cfg.getJsonArray("Entrypoint"))
         .put("User", cfg.getString("User")).put("ExposedPorts", cfg.getJsonObject("ExposedPorts"))
