@@ -2,6 +2,7 @@ package dev.odooagent.it;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.odooagent.Await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -152,26 +153,15 @@ final class TestBed {
     return psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + db + "'").equals("1");
   }
 
-  /** Waits for a condition, polling every 200 ms; fails naming {@code what} at the deadline. */
+  /** Waits for a condition, polling every 200 ms; an exception from it means "not yet". Fails naming {@code what}. */
   static void await(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
+    Await.until(what, timeout, Duration.ofMillis(200), () -> {
       try {
-        if (condition.getAsBoolean()) {
-          return;
-        }
+        return condition.getAsBoolean();
       } catch (RuntimeException notYet) {
-        // not ready: poll again
+        return false;
       }
-      if (System.nanoTime() > deadline) {
-        fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
+    });
   }
+
 }
