@@ -3,6 +3,7 @@ package dev.odooagent;
 import dev.odooagent.config.AgentConfig;
 import dev.odooagent.config.Secret;
 import dev.odooagent.deploy.AgentState;
+import dev.odooagent.deploy.Commands;
 import dev.odooagent.deploy.Deployer;
 import dev.odooagent.deploy.Engine;
 import dev.odooagent.deploy.GateHooks;
@@ -28,7 +29,7 @@ import dev.odooagent.registry.ImageRef;
 import dev.odooagent.registry.RegistryClient;
 import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,13 +37,16 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Wires the daemon from its config and starts it; {@link #start} completes once it serves. */
-public final class Agent {
+/**
+ * The daemon as a verticle, wired from its config: {@link #start} completes once the listeners are bound, MQTT is
+ * connected or retrying, and the journal is reconciled.
+ */
+public final class Agent extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+  private static final Duration KEPT_COPY_CHECK = Duration.ofMinutes(1);
 
   private final AgentConfig cfg;
   private final String version;
-  private final Vertx vertx;
   private final Metrics metrics;
   private final List<Runnable> stops = new ArrayList<>();
   private DockerJavaEngine docker;
@@ -53,15 +57,15 @@ public final class Agent {
   private Engine engine;
   private StateStore store;
 
-  /** An agent for {@code cfg} on {@code vertx}. */
-  public Agent(Vertx vertx, AgentConfig cfg, String version) {
-    this.vertx = vertx;
+  /** An agent for {@code cfg}; deploy it on a Vert.x instance to start it. */
+  public Agent(AgentConfig cfg, String version) {
     this.cfg = cfg;
     this.version = version;
     this.metrics = new Metrics(cfg.hostId(), version);
   }
 
   /** Connects to the engine, finds the service container, binds the listeners, connects MQTT and reconciles the journal. */
+  @Override
   public Future<Void> start() {
     docker = new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
     return docker.ping()
@@ -83,17 +87,20 @@ public final class Agent {
         .compose(x -> engine.recover())
         .onSuccess(x -> {
           publishStatusChanges();
+          long copies = vertx.setPeriodic(KEPT_COPY_CHECK.toMillis(), id -> engine.expireKeptCopy());
+          stops.add(() -> vertx.cancelTimer(copies));
           LOG.info("odoo-agent {} watching container {} ({}) as host {}", version, cfg.service().container(),
               cfg.service().image(), cfg.hostId());
         });
   }
 
   private void build(Journal journal) {
-    store = new StateStore(cfg.stateDir());
+    store = new StateStore(vertx, cfg.stateDir());
     HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
     observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), cfg.service().image(),
         cfg.deploy().healthInterval(), store::tagOf);
-    AgentState.Machine machine = new AgentState.Machine((from, to) -> {
+    // a FAILED verdict survives restarts until an operator acts
+    AgentState.Machine machine = new AgentState.Machine(store.failed() != null ? AgentState.FAILED : AgentState.IDLE, (from, to) -> {
       LOG.info("state {} -> {}", from.word(), to.word());
       if (to == AgentState.IDLE || to == AgentState.FAILED) {
         // status and the "already running?" checks read the observation: refresh it now, not an interval later
@@ -102,23 +109,23 @@ public final class Agent {
     });
     Resolver resolver = resolver();
     EventCounter counter = (source, result) -> metrics.event(source.label(), result);
-    Deployer deployer = new Deployer(cfg, docker, resolver,
+    TriggerPolicy policy = new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern());
+    Deployer deployer = new Deployer(vertx, cfg, docker, resolver,
         new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold()),
-        new GateHooks(vertx, cfg.deploy().gateHooks(), Duration.ofMinutes(10)), journal, store, metrics,
+        new GateHooks(vertx, cfg.deploy().gateHooks(), cfg.deploy().gateTimeout()), journal, store, metrics,
         event -> {
           if (mqtt != null) {
             mqtt.publishEvent(event);
           }
         },
-        machine, cfg.service().image(), registryAuth());
+        machine, policy, cfg.service().image(), registryAuth());
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
-        new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern()), machine, observer::latest,
-        cfg.deploy().coalesceWindow());
+        policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow());
     admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken());
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
         reveal(cfg.webhooks().registryToken()), cfg.service().image(), cfg.webhooks().rateLimit()),
-        cfg.webhooks().githubImage(), engine, counter);
+        cfg.webhooks().githubImage(), engine, counter, cfg.stateDir());
     if (cfg.mqtt().enabled()) {
       AgentConfig.Mqtt m = cfg.mqtt();
       mqtt = new MqttBridge(vertx, new MqttSettings(m.url().toString(), m.username(), reveal(m.password()), m.caFile(),
@@ -135,7 +142,7 @@ public final class Agent {
   private Future<Void> recordFirstSight(Observation o) {
     JsonObject current = store.current();
     if (o.digest() != null && (current == null || !o.digest().equals(current.getString("digest")))) {
-      store.running(new JsonObject().put("tag", o.tag()).put("digest", o.digest()), o.startedAt());
+      return store.running(new JsonObject().put("tag", o.tag()).put("digest", o.digest()), o.startedAt());
     }
     return Future.succeededFuture();
   }
@@ -149,8 +156,10 @@ public final class Agent {
     String[] last = {""};
     long timer = vertx.setPeriodic(1000, id -> {
       metrics.set("odoo_agent_mqtt_connected", mqtt != null && mqtt.connected());
+      JsonObject status = engine.status();
+      metrics.set("odoo_agent_ready", status.getBoolean("ready"));
       if (mqtt != null) {
-        String now = engine.status().encode();
+        String now = status.encode();
         if (!now.equals(last[0])) {
           last[0] = now;
           mqtt.publishStatus(new JsonObject(now));
@@ -169,7 +178,7 @@ public final class Agent {
       case DEPLOY:
         return engine.deploy(c.tag(), c.digest(), false, "mqtt");
       case ROLLBACK:
-        return engine.rollback("mqtt");
+        return engine.rollback(Commands.RollbackMode.of(c.mode()), "mqtt");
       default:
         return Future.succeededFuture(null);
     }
@@ -201,6 +210,7 @@ public final class Agent {
   }
 
   /** Publishes the offline status, closes listeners and timers. */
+  @Override
   public Future<Void> stop() {
     stops.forEach(Runnable::run);
     if (observer != null) {

@@ -115,23 +115,23 @@ public final class Main {
         return 1;
       }
       Vertx vertx = Vertx.vertx();
-      Agent agent = new Agent(vertx, cfg, version());
+      Agent agent = new Agent(cfg, version());
       CountDownLatch started = new CountDownLatch(1);
       Throwable[] failure = new Throwable[1];
-      agent.start().onComplete(ar -> {
+      vertx.deployVerticle(agent).onComplete(ar -> {
         failure[0] = ar.cause();
         started.countDown();
       });
       started.await();
       if (failure[0] != null) {
         err().println("odoo-agent: " + failure[0].getMessage());
-        agent.stop().onComplete(x -> vertx.close());
+        vertx.close();
         return 1;
       }
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         CountDownLatch done = new CountDownLatch(1);
-        agent.stop().eventually(() -> vertx.close()).onComplete(x -> done.countDown());
+        vertx.close().onComplete(x -> done.countDown());
         try {
           done.await(10, TimeUnit.SECONDS);
         } catch (InterruptedException ignored) {

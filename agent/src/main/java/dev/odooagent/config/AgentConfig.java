@@ -36,7 +36,11 @@ public record AgentConfig(
       SnapshotMode snapshot,
       int keepImages,
       List<String> gateHooks,
-      Duration coalesceWindow) {}
+      Duration coalesceWindow,
+      Duration gateTimeout,
+      Duration pullTimeout,
+      Duration rollbackTimeout,
+      Duration keepCopy) {}
 
   /** The admin listener. */
   public record Http(HostPort listen, Secret adminToken) {}

@@ -53,6 +53,10 @@ public final class ConfigLoader {
     DEFAULTS.put("deploy.keep_images", "3");
     DEFAULTS.put("deploy.gate_hooks", List.of());
     DEFAULTS.put("deploy.coalesce_window", "2s");
+    DEFAULTS.put("deploy.gate_timeout", "10m");
+    DEFAULTS.put("deploy.pull_timeout", "15m");
+    DEFAULTS.put("deploy.rollback_timeout", "10m");
+    DEFAULTS.put("deploy.keep_copy", "24h");
     DEFAULTS.put("http.listen", "127.0.0.1:9780");
     DEFAULTS.put("http.admin_token_file", "/run/credentials/odoo-agent/admin-token");
     DEFAULTS.put("webhooks.listen", "127.0.0.1:9781");
@@ -257,7 +261,9 @@ public final class ConfigLoader {
         r.integer("deploy.healthy_threshold", 1, 100), r.positiveDuration("deploy.health_timeout"),
         upgrade, modules, r.positiveDuration("deploy.upgrade_timeout"),
         r.choice("deploy.snapshot", AgentConfig.SnapshotMode.class), r.integer("deploy.keep_images", 2, 100),
-        r.list("deploy.gate_hooks"), r.duration("deploy.coalesce_window"));
+        r.list("deploy.gate_hooks"), r.duration("deploy.coalesce_window"),
+        r.positiveDuration("deploy.gate_timeout"), r.positiveDuration("deploy.pull_timeout"),
+        r.positiveDuration("deploy.rollback_timeout"), r.duration("deploy.keep_copy"));
     AgentConfig.Http http = new AgentConfig.Http(r.hostPort("http.listen"), r.secret("http.admin_token_file"));
     AgentConfig.Webhooks webhooks = new AgentConfig.Webhooks(
         r.hostPort("webhooks.listen"), r.secret("webhooks.github_secret_file"),

@@ -12,7 +12,7 @@ public enum AgentState {
       IDLE, EnumSet.of(DEPLOYING, ROLLING_BACK),
       DEPLOYING, EnumSet.of(IDLE, ROLLING_BACK),
       ROLLING_BACK, EnumSet.of(IDLE, FAILED),
-      FAILED, EnumSet.of(DEPLOYING, ROLLING_BACK));
+      FAILED, EnumSet.of(IDLE, DEPLOYING, ROLLING_BACK));
 
   /** The lower-case name /status shows. */
   public String word() {
@@ -21,11 +21,17 @@ public enum AgentState {
 
   /** Holds the current state and notifies a listener on every move. */
   public static final class Machine {
-    private AgentState state = IDLE;
+    private AgentState state;
     private final java.util.function.BiConsumer<AgentState, AgentState> listener;
 
     /** A machine starting in IDLE. */
     public Machine(java.util.function.BiConsumer<AgentState, AgentState> listener) {
+      this(IDLE, listener);
+    }
+
+    /** A machine starting in {@code initial} (FAILED when a restart finds it persisted). */
+    public Machine(AgentState initial, java.util.function.BiConsumer<AgentState, AgentState> listener) {
+      this.state = initial;
       this.listener = listener;
     }
 

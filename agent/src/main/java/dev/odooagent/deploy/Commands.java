@@ -15,12 +15,40 @@ public interface Commands {
   /** Drops the pin and catches up with the channel; completes with the deploy id or null. */
   Future<String> unpin(String source);
 
-  /** Goes back to the previous good image; completes with the deploy id. */
-  Future<String> rollback(String source);
+  /** Goes back to the previous good image; completes with the deploy id, or fails saying which choice is needed. */
+  Future<String> rollback(RollbackMode mode, String source);
+
+  /** What a rollback would do now: target, whether a choice is needed, and what each choice loses. */
+  JsonObject rollbackPlan();
 
   /** The /status document. */
   JsonObject status();
 
   /** The newest {@code limit} deploy records, newest first. */
   JsonArray history(int limit);
+
+  /** How a rollback treats the database after a deploy that upgraded modules. */
+  enum RollbackMode {
+    /** No choice given: fine unless the last deploy upgraded modules. */
+    UNSPECIFIED,
+    /** Put back the database and filestore from the safety copy kept at the last deploy. */
+    RESTORE_DATABASE,
+    /** Keep the database as it is and run the older code on it. */
+    CODE_ONLY;
+
+    /** The mode a request names ({@code restore_database}, {@code code_only}, or null/empty), or IllegalArgumentException. */
+    public static RollbackMode of(String word) {
+      if (word == null || word.isEmpty()) {
+        return UNSPECIFIED;
+      }
+      switch (word) {
+        case "restore_database":
+          return RESTORE_DATABASE;
+        case "code_only":
+          return CODE_ONLY;
+        default:
+          throw new IllegalArgumentException("rollback mode '" + word + "' is not one of restore_database, code_only");
+      }
+    }
+  }
 }

@@ -7,11 +7,15 @@ import dev.odooagent.docker.ContainerSpecs;
 import dev.odooagent.docker.DockerEngine;
 import dev.odooagent.docker.ImageInfo;
 import dev.odooagent.docker.OneShotResult;
+import dev.odooagent.docker.Owned;
 import dev.odooagent.docker.RegistryAuth;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.DbTool;
 import dev.odooagent.odoo.UpgradePlanner;
+import dev.odooagent.policy.TriggerPolicy;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -20,23 +24,25 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one deploy as a script of named steps: resolve, pull, gate hooks, plan, stopOld, snapshot, upgrade, startNew,
- * awaitHealthy, commit; and rollBack on any failure after the old container was stopped. Every step is journaled
- * before it runs. {@link #commit} and {@link #rollBack} are idempotent, so {@link #resume} can finish a deploy that
- * an agent crash interrupted.
+ * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, stop old,
+ * snapshot, restore copy, upgrade, start new, await healthy, commit; and roll back on any failure after the old
+ * container was stopped. Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
+ * idempotent, so {@link #resume} can finish a deploy that an agent crash interrupted. Containers are stopped, renamed
+ * and removed only through {@link Owned} handles: the agent's own, or the service container the deploy adopted.
  */
 public final class Deployer {
   private static final Logger LOG = LoggerFactory.getLogger(Deployer.class);
-  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
-  private static final Duration ONE_SHOT_TIMEOUT = Duration.ofMinutes(10);
   private static final int TAIL_LINES = 40;
+  private static final long MAX_RETRY_DELAY_MS = 15_000;
 
+  private final Vertx vertx;
   private final AgentConfig cfg;
   private final DockerEngine docker;
   private final Resolver resolver;
@@ -47,13 +53,15 @@ public final class Deployer {
   private final Metrics metrics;
   private final Consumer<JsonObject> events;
   private final AgentState.Machine machine;
+  private final TriggerPolicy policy;
   private final String repository;
   private final RegistryAuth auth;
 
   /** A deployer for the configured service. */
-  public Deployer(AgentConfig cfg, DockerEngine docker, Resolver resolver, HealthGate gate, GateHooks hooks,
+  public Deployer(Vertx vertx, AgentConfig cfg, DockerEngine docker, Resolver resolver, HealthGate gate, GateHooks hooks,
       Journal journal, StateStore store, Metrics metrics, Consumer<JsonObject> events, AgentState.Machine machine,
-      String repository, RegistryAuth auth) {
+      TriggerPolicy policy, String repository, RegistryAuth auth) {
+    this.vertx = vertx;
     this.cfg = cfg;
     this.docker = docker;
     this.resolver = resolver;
@@ -64,123 +72,146 @@ public final class Deployer {
     this.metrics = metrics;
     this.events = events;
     this.machine = machine;
+    this.policy = policy;
     this.repository = repository;
     this.auth = auth;
   }
 
-  /** What to deploy: a tag (resolved) or a digest; {@code manual} marks an operator's rollback. */
-  public record Request(String id, String source, String tag, String digest, boolean manual, Instant received) {}
-
-  /** One deploy in flight: its journal record and what the steps learnt. */
-  private static final class Run {
-    final JsonObject record;
+  /** One deploy in flight: its durable run, and what the steps learnt from the engine on the way. */
+  private static final class Ctx {
+    DeployRun run;
     ContainerInfo old;
     ImageInfo oldImage;
     ImageInfo newImage;
-    String newRef;
 
-    Run(JsonObject record) {
-      this.record = record;
+    Ctx(DeployRun run) {
+      this.run = run;
     }
 
     String id() {
-      return record.getString("id");
+      return run.id();
     }
   }
 
-  /** Runs a deploy to its verdict; completes with the final record, never fails. */
-  public Future<JsonObject> run(Request req) {
-    JsonObject record = new JsonObject().put("id", req.id()).put("source", req.source())
-        .put("started", req.received().toString()).put("to", new JsonObject().put("tag", req.tag()).put("digest", req.digest()))
-        .put("manual", req.manual());
-    Run run = new Run(record);
+  /** A rollback that must not be retried: acting would touch what the agent does not own. */
+  private static final class Standstill extends RuntimeException {
+    Standstill(String message) {
+      super(message);
+    }
+  }
+
+  /** Runs a deploy to its verdict; completes with the final run, never fails. */
+  public Future<DeployRun> run(DeployRun start) {
+    Ctx c = new Ctx(start);
     machine.transition(AgentState.DEPLOYING);
-    return resolve(run)
-        .compose(skip -> skip ? verdict(run, "skipped", "already running " + describe(record.getJsonObject("to")))
-            : pull(run)
-                .compose(x -> gateHooks(run))
-                .compose(x -> plan(run))
-                .compose(x -> checkDatabase(run))
-                .compose(x -> stopOld(run))
-                .compose(x -> snapshot(run))
-                .compose(x -> upgrade(run))
-                .compose(x -> startNew(run))
-                .compose(x -> awaitHealthy(run))
-                .compose(x -> commit(run)))
-        .recover(e -> failed(run, e));
+    return step(c, Step.RESOLVE, () -> resolve(c))
+        .compose(skip -> skip != null ? verdict(c, "skipped", skip)
+            : step(c, Step.PULL, () -> pull(c))
+                .compose(x -> step(c, Step.GATE_HOOKS, () -> gateHooks(c)))
+                .compose(x -> step(c, Step.PLAN, () -> plan(c)))
+                .compose(x -> step(c, Step.CHECK_DATABASE, () -> checkDatabase(c)))
+                .compose(x -> {
+                  c.run = c.run.aside(c.old.name() + "__prev_" + compact(c.id()));
+                  return step(c, Step.STOP_OLD, () -> stopOld(c));
+                })
+                .compose(x -> stepIf(c.run.copy() != null, c, Step.SNAPSHOT, () -> snapshot(c)))
+                .compose(x -> stepIf(c.run.restoreFrom() != null, c, Step.RESTORE_COPY, () -> restoreCopy(c)))
+                .compose(x -> stepIf(!c.run.modules().isEmpty(), c, Step.UPGRADE, () -> upgrade(c)))
+                .compose(x -> step(c, Step.START_NEW, () -> startNew(c)))
+                .compose(x -> step(c, Step.AWAIT_HEALTHY, () -> awaitHealthy(c)))
+                .compose(x -> commit(c)))
+        .recover(e -> failed(c, e));
   }
 
-  private Future<JsonObject> failed(Run run, Throwable e) {
-    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
-    if (run.record.getBoolean("stopped_old", false)) {
-      String why = e instanceof DeployException d && d.rollbackReason() != null ? d.rollbackReason() : "health_failed";
-      return rollBack(run, why, reason);
+  private Future<DeployRun> failed(Ctx c, Throwable e) {
+    if (e instanceof DeployException.Broke broke) {
+      return rollBack(c, broke.reason(), broke.getMessage());
     }
-    LOG.error("deploy {} refused, nothing was changed: {}", run.id(), reason);
-    return cleanupOneShots(run.id()).compose(x -> verdict(run, "failed", reason + " (nothing was changed)"));
+    String reason = e.getMessage() == null ? e.toString() : e.getMessage();
+    LOG.error("deploy {} refused, nothing was changed: {}", c.id(), reason);
+    return cleanupOneShots(c.id()).compose(x -> verdict(c, "failed", reason + " (nothing was changed)"));
   }
 
-  private Future<Boolean> resolve(Run run) {
-    JsonObject to = run.record.getJsonObject("to");
-    Future<String> digest = to.getString("digest") != null ? Future.succeededFuture(to.getString("digest"))
-        : step(run, "resolve", () -> resolver.digestOf(to.getString("tag")));
+  /** Resolves the target, judges it once more, and adopts the service container; completes with a skip reason or null. */
+  private Future<String> resolve(Ctx c) {
+    DeployRun.Image to = c.run.to();
+    Future<String> digest = to.digest() != null ? Future.succeededFuture(to.digest()) : resolver.digestOf(to.tag());
     return digest.compose(d -> {
-      to.put("digest", d);
-      if (to.getString("tag") == null) {
-        to.put("tag", store.tagOf(d));
+      c.run = c.run.to(new DeployRun.Image(to.tag() != null ? to.tag() : store.tagOf(d), d));
+      if (!c.run.kind().operator()) {
+        // the same judgement as when the trigger was offered, now with the digest and the host as they are
+        TriggerPolicy.Decision admitted = policy.admit(d, store);
+        if (!admitted.accepted()) {
+          LOG.info("deploy {} of {} not started: {}", c.id(), describe(c.run.to()), admitted.reason());
+          return Future.succeededFuture("not started: " + admitted.reason());
+        }
       }
-      return docker.inspectContainer(cfg.service().container());
-    }).compose(found -> {
-      if (found.isEmpty()) {
-        return Future.failedFuture(new DeployException("resolve", null, "container " + cfg.service().container()
-            + " does not exist; start it once (e.g. docker compose up -d) so the agent can copy its config (check service.container)"));
-      }
-      run.old = found.get();
-      return docker.inspectImage(run.old.imageId());
-    }).map(img -> {
-      run.oldImage = img.orElse(null);
-      String oldDigest = run.oldImage == null ? null : run.oldImage.digestIn(repository);
-      JsonObject current = store.current();
-      String oldTag = oldDigest != null && current != null && oldDigest.equals(current.getString("digest"))
-          ? current.getString("tag") : oldDigest == null ? null : store.tagOf(oldDigest);
-      run.record.put("from", new JsonObject().put("tag", oldTag).put("digest", oldDigest)
-          .put("container_id", run.old.id()).put("image_id", run.old.imageId()).put("container", run.old.name()));
-      return to.getString("digest").equals(oldDigest) && run.old.running();
+      return adopt(c).map(x -> d.equals(c.run.from().digest()) && c.old.running()
+          ? "already running " + describe(c.run.to()) : null);
     });
   }
 
-  private Future<Void> pull(Run run) {
-    String digest = run.record.getJsonObject("to").getString("digest");
-    run.newRef = repository + "@" + digest;
-    run.record.put("image", run.newRef);
-    return step(run, "pull", () -> docker.inspectImage(run.newRef).compose(local -> {
+  /** Finds the service container by name and records it, by id, as the one this deploy may stop and replace. */
+  private Future<Void> adopt(Ctx c) {
+    String name = cfg.service().container();
+    return docker.inspectContainer(name).compose(found -> {
+      if (found.isEmpty()) {
+        return Future.failedFuture(new DeployException.Refused(Step.RESOLVE, "container " + name
+            + " does not exist; start it once (e.g. docker compose up -d) so the agent can copy its config (check service.container)"));
+      }
+      c.old = found.get();
+      return docker.inspectImage(c.old.imageId());
+    }).map(img -> {
+      c.oldImage = img.orElse(null);
+      String oldDigest = c.oldImage == null ? null : c.oldImage.digestIn(repository);
+      JsonObject current = store.current();
+      String oldTag = oldDigest != null && current != null && oldDigest.equals(current.getString("digest"))
+          ? current.getString("tag") : store.tagOf(oldDigest);
+      c.run = c.run.from(new DeployRun.Adopted(oldTag, oldDigest, c.old.id(), c.old.imageId(), c.old.name()));
+      return null;
+    });
+  }
+
+  private String newRef(Ctx c) {
+    return repository + "@" + c.run.to().digest();
+  }
+
+  private Future<Void> pull(Ctx c) {
+    String ref = newRef(c);
+    return docker.inspectImage(ref).compose(local -> {
       if (local.isPresent()) {
-        LOG.info("deploy {}: {} is already present, not pulling", run.id(), run.newRef);
+        LOG.info("deploy {}: {} is already present, not pulling", c.id(), ref);
         return Future.succeededFuture(local);
       }
-      LOG.info("deploy {}: pulling {}", run.id(), run.newRef);
-      return docker.pullImage(repository, digest, auth, line -> LOG.info("deploy {}: pull {}", run.id(), line))
-          .compose(x -> docker.inspectImage(run.newRef));
+      LOG.info("deploy {}: pulling {}", c.id(), ref);
+      return docker.pullImage(repository, c.run.to().digest(), auth, line -> progress(c, line), cfg.deploy().pullTimeout())
+          .compose(x -> docker.inspectImage(ref));
     }).map(img -> {
-      run.newImage = img.orElseThrow(() -> new DeployException("pull", null, "pulled " + run.newRef + " but the engine does not list it"));
+      c.newImage = img.orElseThrow(() -> new DeployException.Refused(Step.PULL, "pulled " + ref + " but the engine does not list it"));
       return null;
-    }));
+    });
   }
 
-  private Future<Void> gateHooks(Run run) {
-    JsonObject to = run.record.getJsonObject("to");
-    return step(run, "gate hooks", () -> hooks.run(run.newRef, to.getString("tag"), to.getString("digest")));
+  private Future<Void> gateHooks(Ctx c) {
+    return hooks.run(newRef(c), c.run.to().tag(), c.run.to().digest());
   }
 
-  private Future<Void> plan(Run run) {
-    return step(run, "plan", () -> modulesToUpgrade(run).map(list -> {
-      run.record.put("modules", new JsonArray(list));
-      LOG.info("deploy {}: modules to upgrade: {}", run.id(), list.isEmpty() ? "none" : String.join(",", list));
+  private Future<Void> plan(Ctx c) {
+    return modulesToUpgrade(c).map(list -> {
+      boolean restore = c.run.kind() == DeployRun.Kind.ROLLBACK_RESTORE;
+      boolean copy = (!list.isEmpty() || restore) && cfg.deploy().snapshot() == AgentConfig.SnapshotMode.TEMPLATE;
+      c.run = c.run.planned(list, copy ? DbTool.copyName(cfg.service().database(), c.id()) : null, c.run.restoreFrom());
+      LOG.info("deploy {}: modules to upgrade: {}{}", c.id(), list.isEmpty() ? "none" : String.join(",", list),
+          restore ? "; the database goes back to " + c.run.restoreFrom() : "");
       return null;
-    }));
+    });
   }
 
-  private Future<List<String>> modulesToUpgrade(Run run) {
+  private Future<List<String>> modulesToUpgrade(Ctx c) {
+    if (c.run.kind().rollback()) {
+      // Odoo cannot downgrade a module: an operator's rollback runs the older code, with or without the older database
+      return Future.succeededFuture(List.of());
+    }
     switch (cfg.deploy().upgrade()) {
       case NONE:
         return Future.succeededFuture(List.of());
@@ -189,271 +220,388 @@ public final class Deployer {
       case LIST:
         return Future.succeededFuture(cfg.deploy().upgradeModules());
       default:
-        if (run.record.getBoolean("manual")) {
-          return Future.succeededFuture(List.of());
-        }
-        return moduleMap(run, run.oldImage, run.old.imageId())
-            .compose(oldMods -> moduleMap(run, run.newImage, run.newRef).map(newMods -> UpgradePlanner.changed(oldMods, newMods)));
+        return moduleMap(c, c.oldImage, c.old.imageId())
+            .compose(oldMods -> moduleMap(c, c.newImage, newRef(c)).map(newMods -> UpgradePlanner.changed(oldMods, newMods)));
     }
   }
 
   /** The module map of an image: its label, else the manifests read in a one-shot container of it. */
-  private Future<JsonObject> moduleMap(Run run, ImageInfo image, String ref) {
+  private Future<JsonObject> moduleMap(Ctx c, ImageInfo image, String ref) {
     JsonObject fromLabel = image == null ? null : UpgradePlanner.modulesFromLabels(image.labels());
     if (fromLabel != null) {
       return Future.succeededFuture(fromLabel);
     }
     List<String> cmd = DbTool.manifests("/mnt/extra-addons");
-    return oneShot(run, "inspect", ref, List.of(cmd.get(0)), cmd.subList(1, cmd.size()), ONE_SHOT_TIMEOUT).map(r -> {
+    return oneShot(c, "inspect", ref, List.of(cmd.get(0)), cmd.subList(1, cmd.size()), Step.ONE_SHOT).map(r -> {
       JsonObject mods = UpgradePlanner.modulesFromOutput(r.outputTail());
       if (!r.succeeded() || mods == null) {
-        throw new DeployException("plan", null, "cannot read the module versions of " + ref
+        throw new DeployException.Refused(Step.PLAN, "cannot read the module versions of " + ref
             + " (no odoo.modules label, and reading /mnt/extra-addons failed: " + lastLine(r.outputTail()) + ")");
       }
       return mods;
     });
   }
 
-  private Future<Void> checkDatabase(Run run) {
-    if (run.record.getJsonArray("modules").isEmpty()) {
-      return Future.succeededFuture();
-    }
+  /** Checks, before anything stops, that the database server answers and the database exists. */
+  private Future<Void> checkDatabase(Ctx c) {
     String db = cfg.service().database();
-    List<String> cmd = DbTool.exists(db);
-    return step(run, "check database", () -> oneShot(run, "check", run.old.imageId(), null, cmd, ONE_SHOT_TIMEOUT).map(r -> {
+    return oneShot(c, "check", c.old.imageId(), null, DbTool.exists(db), Step.ONE_SHOT).map(r -> {
       if (r.exitCode() != null && r.exitCode() == DbTool.MISSING) {
-        throw new DeployException("check database", null, "database " + db + " does not exist on the server that "
-            + run.old.name() + " uses; refusing to upgrade, because Odoo would silently create an empty one (check service.database)");
+        throw new DeployException.Refused(Step.CHECK_DATABASE, "database " + db + " does not exist on the server that "
+            + c.old.name() + " uses; refusing to deploy, because Odoo would silently create an empty one (check service.database)");
       }
       if (!r.succeeded()) {
-        throw new DeployException("check database", null, "cannot check database " + db + ": " + lastLine(r.outputTail()));
+        throw new DeployException.Refused(Step.CHECK_DATABASE, "cannot reach database " + db + ": " + lastLine(r.outputTail())
+            + " (check that PostgreSQL runs and that " + c.old.name() + "'s db_host reaches it)");
       }
       return null;
-    }));
+    });
   }
 
-  private Future<Void> stopOld(Run run) {
-    String aside = asideName(run);
-    run.record.put("old_aside", aside).put("stopped_old", true);
-    return step(run, "stop old", () -> docker.stopContainer(run.old.id(), STOP_TIMEOUT)
-        .compose(x -> docker.renameContainer(run.old.id(), aside)));
+  private Future<Void> stopOld(Ctx c) {
+    Owned old = adopted(c);
+    return docker.stopContainer(old, Step.STOP_TIMEOUT).compose(x -> docker.renameContainer(old, c.run.aside()));
   }
 
-  private Future<Void> snapshot(Run run) {
-    if (run.record.getJsonArray("modules").isEmpty() || cfg.deploy().snapshot() == AgentConfig.SnapshotMode.NONE) {
-      return Future.succeededFuture();
-    }
+  private Future<Void> snapshot(Ctx c) {
     String db = cfg.service().database();
-    String copy = DbTool.copyName(db, run.id());
-    run.record.put("copy", copy);
-    return step(run, "snapshot", () -> oneShot(run, "snapshot", run.old.imageId(), null, DbTool.snapshot(db, copy), ONE_SHOT_TIMEOUT)
-        .map(r -> {
-          if (!r.succeeded()) {
-            throw new DeployException("snapshot", "upgrade_failed", "safety copy of " + db + " failed: " + lastLine(r.outputTail()));
-          }
-          run.record.put("snapshot_done", true);
-          return null;
-        }));
-  }
-
-  private Future<Void> upgrade(Run run) {
-    JsonArray modules = run.record.getJsonArray("modules");
-    if (modules.isEmpty()) {
-      return Future.succeededFuture();
-    }
-    List<String> cmd = new ArrayList<>(odooCommand(run));
-    cmd.addAll(List.of("-d", cfg.service().database(), "-u", String.join(",", modules.getList()), "--stop-after-init"));
-    run.record.put("upgrade_started", true);
-    Duration timeout = cfg.deploy().upgradeTimeout();
-    return step(run, "upgrade", () -> oneShot(run, "upgrade", run.newRef, null, cmd, timeout).map(r -> {
-      run.record.put("upgrade_tail", r.outputTail());
-      if (r.timedOut()) {
-        throw new DeployException("upgrade", "upgrade_failed", "module upgrade did not finish within deploy.upgrade_timeout ("
-            + timeout.toMinutes() + " min) and was killed");
-      }
+    return oneShot(c, "snapshot", c.old.imageId(), null, DbTool.snapshot(db, c.run.copy()), Step.ONE_SHOT).map(r -> {
       if (!r.succeeded()) {
-        throw new DeployException("upgrade", "upgrade_failed", "module upgrade exited " + r.exitCode() + ": " + lastLine(r.outputTail()));
+        throw new DeployException.Broke(Step.SNAPSHOT, RollbackReason.SNAPSHOT_FAILED, "safety copy of " + db + " failed: "
+            + lastLine(r.outputTail()));
       }
       return null;
-    }));
+    });
+  }
+
+  private Future<Void> restoreCopy(Ctx c) {
+    String db = cfg.service().database();
+    return oneShot(c, "restore", c.old.imageId(), null, DbTool.restore(db, c.run.restoreFrom()), Step.ONE_SHOT).map(r -> {
+      if (!r.succeeded()) {
+        throw new DeployException.Broke(Step.RESTORE_COPY, RollbackReason.UPGRADE_FAILED, "putting back " + db + " from "
+            + c.run.restoreFrom() + " failed: " + lastLine(r.outputTail()));
+      }
+      return null;
+    });
+  }
+
+  private Future<Void> upgrade(Ctx c) {
+    List<String> cmd = new ArrayList<>(odooCommand(c));
+    cmd.addAll(List.of("-d", cfg.service().database(), "-u", String.join(",", c.run.modules()), "--stop-after-init"));
+    Duration timeout = cfg.deploy().upgradeTimeout();
+    return oneShot(c, "upgrade", newRef(c), null, cmd, timeout).map(r -> {
+      c.run = c.run.upgradeTail(r.outputTail());
+      if (r.timedOut()) {
+        throw new DeployException.Broke(Step.UPGRADE, RollbackReason.UPGRADE_FAILED, "module upgrade did not finish within "
+            + "deploy.upgrade_timeout (" + timeout.toMinutes() + " min) and was killed");
+      }
+      if (!r.succeeded()) {
+        throw new DeployException.Broke(Step.UPGRADE, RollbackReason.UPGRADE_FAILED, "module upgrade exited " + r.exitCode()
+            + ": " + lastLine(r.outputTail()));
+      }
+      return null;
+    });
   }
 
   /** The Odoo command the old container ran, when it set one itself; else plain {@code odoo}. */
-  private List<String> odooCommand(Run run) {
-    JsonArray cmd = run.old.raw().getJsonObject("Config", new JsonObject()).getJsonArray("Cmd");
+  private List<String> odooCommand(Ctx c) {
+    JsonArray cmd = c.old.raw().getJsonObject("Config", new JsonObject()).getJsonArray("Cmd");
     if (cmd != null && !cmd.isEmpty() && String.valueOf(cmd.getValue(0)).endsWith("odoo")) {
       List<String> out = new ArrayList<>();
-      cmd.forEach(c -> out.add(String.valueOf(c)));
+      cmd.forEach(x -> out.add(String.valueOf(x)));
       return out;
     }
     return List.of("odoo");
   }
 
-  private Future<Void> startNew(Run run) {
-    JsonObject oldImageConfig = run.oldImage == null ? null : run.oldImage.config();
-    ContainerSpec spec = ContainerSpecs.recreate(run.old, oldImageConfig, run.newRef);
-    return step(run, "start new", () -> docker.createContainer(spec).compose(id -> {
-      run.record.put("new_container_id", id);
-      return journal.append("start new", "created", run.record).compose(x -> docker.startContainer(id));
-    }));
+  private Future<Void> startNew(Ctx c) {
+    JsonObject oldImageConfig = c.oldImage == null ? null : c.oldImage.config();
+    ContainerSpec spec = ContainerSpecs.recreate(c.old, oldImageConfig, newRef(c), c.id());
+    return docker.createContainer(spec).compose(created -> {
+      c.run = c.run.created(created.id());
+      return journal.append(Step.START_NEW.word(), "created", c.run.json()).compose(x -> docker.startContainer(created.id()));
+    });
   }
 
-  private Future<Void> awaitHealthy(Run run) {
-    return step(run, "await healthy", () -> gate.await(run.record.getString("new_container_id"), cfg.deploy().healthTimeout())
-        .map(v -> {
-          if (!v.healthy()) {
-            throw new DeployException("await healthy", "health_failed", "new container failed its health gate: " + v.reason());
-          }
-          run.record.put("gate_passed", true);
-          return null;
-        }));
+  private Future<Void> awaitHealthy(Ctx c) {
+    return gate.await(c.run.newContainerId(), cfg.deploy().healthTimeout()).map(v -> {
+      if (!v.healthy()) {
+        throw new DeployException.Broke(Step.AWAIT_HEALTHY, RollbackReason.HEALTH_FAILED, "new container failed its health gate: " + v.reason());
+      }
+      return null;
+    });
   }
 
-  /** Keeps the new container: removes the old one and the safety copy, prunes images, records success. Idempotent. */
-  Future<JsonObject> commit(Run run) {
-    String oldId = run.record.getJsonObject("from").getString("container_id");
-    Future<List<String>> discarded = run.old != null ? Future.succeededFuture(ContainerSpecs.discardedVolumes(run.old))
-        : docker.inspectContainer(oldId).map(c -> c.map(ContainerSpecs::discardedVolumes).orElse(List.of()));
-    return journal.append("commit", "started", run.record)
+  /**
+   * Keeps the new container: removes the old one, keeps this deploy's safety copy for {@code deploy.keep_copy} (and
+   * drops any older one), prunes images, records the new current image. Idempotent.
+   */
+  Future<DeployRun> commit(Ctx c) {
+    DeployRun.Adopted from = c.run.from();
+    Future<List<String>> discarded = c.old != null && c.old.id().equals(from.containerId())
+        ? Future.succeededFuture(ContainerSpecs.discardedVolumes(c.old))
+        : docker.inspectContainer(from.containerId()).map(o -> o.map(ContainerSpecs::discardedVolumes).orElse(List.of()));
+    JsonObject kept = store.keptCopy();
+    boolean keep = c.run.copy() != null && c.run.kind() != DeployRun.Kind.ROLLBACK_RESTORE && !cfg.deploy().keepCopy().isZero();
+    List<String> drops = new ArrayList<>();
+    if (c.run.copy() != null && !keep) {
+      drops.add(c.run.copy());
+    }
+    if (kept != null && !kept.getString("name").equals(c.run.copy()) && !kept.getString("name").equals(c.run.restoreFrom())) {
+      drops.add(kept.getString("name"));
+    }
+    return journal.append(Step.COMMIT.word(), "started", c.run.json())
         .compose(x -> discarded)
-        .compose(volumes -> docker.removeContainer(oldId)
+        .compose(volumes -> docker.removeContainer(adopted(c))
             .compose(y -> Future.all(volumes.stream().map(docker::removeVolume).toList())).mapEmpty())
-        .compose(x -> run.record.getString("copy") == null ? Future.succeededFuture()
-            : oneShotFor(run, "drop", run.record.getString("image"), DbTool.drop(run.record.getString("copy"))).map(r -> {
-              if (!r.succeeded()) {
-                LOG.warn("deploy {}: could not drop the safety copy {}: {} (drop it by hand)", run.id(), run.record.getString("copy"), lastLine(r.outputTail()));
-              }
-              return null;
-            }))
-        .compose(x -> pruneImages(run).otherwise(e -> {
-          LOG.warn("deploy {}: image pruning failed: {}", run.id(), e.getMessage());
+        .compose(x -> dropCopies(c, drops))
+        .compose(x -> pruneImages(c).otherwise(e -> {
+          LOG.warn("deploy {}: image pruning failed: {}", c.id(), e.getMessage());
           return null;
         }))
+        .compose(x -> store.keptCopy(keep ? new JsonObject().put("name", c.run.copy()).put("deploy_id", c.id())
+            .put("taken", c.run.started().toString()).put("modules", new JsonArray(c.run.modules()))
+            .put("to", new JsonObject().put("tag", c.run.to().tag()).put("digest", c.run.to().digest())) : null))
         .compose(x -> {
-          JsonObject to = run.record.getJsonObject("to");
-          store.committed(new JsonObject().put("tag", to.getString("tag")).put("digest", to.getString("digest")),
-              run.record.getJsonObject("from"), Instant.now().toString());
-          if (run.record.getBoolean("manual", false)) {
-            metrics.rollback("manual");
+          String now = Instant.now().toString();
+          Future<Void> recorded = store.committed(new JsonObject().put("tag", c.run.to().tag()).put("digest", c.run.to().digest())
+              .put("upgraded", new JsonArray(c.run.modules() == null ? List.of() : c.run.modules())),
+              new JsonObject().put("tag", from.tag()).put("digest", from.digest()), now);
+          if (c.run.kind().rollback() && from.digest() != null) {
+            metrics.rollback(RollbackReason.MANUAL.word());
+            // the version an operator rolled back from stays refused to automatic triggers
+            recorded = recorded.compose(y -> store.rejected(from.digest(), "rolled back by an operator in deploy " + c.id()));
           }
-          return verdict(run, "success", run.record.getBoolean("manual", false) ? "manual rollback" : "");
-        });
+          return recorded.compose(y -> store.failed(null));
+        })
+        .compose(x -> verdict(c, "success", c.run.kind().rollback() ? "manual rollback" : ""));
+  }
+
+  private Future<Void> dropCopies(Ctx c, List<String> copies) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String copy : copies) {
+      chain = chain.compose(x -> oneShotFor(c, "drop", newRef(c), DbTool.drop(copy)).map(r -> {
+        if (!r.succeeded()) {
+          LOG.warn("deploy {}: could not drop the safety copy {}: {} (drop it by hand)", c.id(), copy, lastLine(r.outputTail()));
+        }
+        return (Void) null;
+      }).otherwise(e -> {
+        LOG.warn("deploy {}: could not drop the safety copy {}: {} (drop it by hand)", c.id(), copy, e.getMessage());
+        return null;
+      }));
+    }
+    return chain;
+  }
+
+  /** Drops the kept safety copy once {@code deploy.keep_copy} has passed; run by the engine while no deploy runs. */
+  Future<Void> expireKeptCopy(Instant now) {
+    JsonObject kept = store.keptCopy();
+    if (kept == null || Instant.parse(kept.getString("taken")).plus(cfg.deploy().keepCopy()).isAfter(now)) {
+      return Future.succeededFuture();
+    }
+    String name = kept.getString("name");
+    LOG.info("dropping the safety copy {} of deploy {}: deploy.keep_copy ({}) has passed", name, kept.getString("deploy_id"),
+        cfg.deploy().keepCopy());
+    return docker.inspectContainer(cfg.service().container()).compose(svc -> {
+      if (svc.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      Ctx c = new Ctx(DeployRun.start("expire-" + compact(kept.getString("deploy_id")), "agent", DeployRun.Kind.OPERATOR,
+          Instant.now(), new DeployRun.Image(null, null)));
+      c.old = svc.get();
+      return oneShot(c, "drop", c.old.imageId(), null, DbTool.drop(name), Step.ONE_SHOT).compose(r -> {
+        if (!r.succeeded()) {
+          LOG.warn("could not drop the expired safety copy {}: {}", name, lastLine(r.outputTail()));
+          return Future.succeededFuture();
+        }
+        return store.keptCopy(null);
+      });
+    });
   }
 
   /**
    * Puts the old container back: removes the new one and any one-shot, restores database and filestore from the
-   * safety copy, renames and starts the old container and gates it. Idempotent. If the old one fails its gate too,
-   * the agent enters FAILED and stops there: no flapping.
+   * safety copy, renames and starts the old container and gates it. Transient failures (engine or database
+   * unreachable) are retried with backoff for {@code deploy.rollback_timeout}; then, or when a container the agent
+   * does not own is in the way, the agent enters FAILED and stands still.
    */
-  Future<JsonObject> rollBack(Run run, String reason, String detail) {
+  Future<DeployRun> rollBack(Ctx c, RollbackReason reason, String detail) {
     if (machine.state() != AgentState.ROLLING_BACK) {
       machine.transition(AgentState.ROLLING_BACK);
     }
-    run.record.put("rollback_reason", reason).put("reason", detail);
-    store.rejected(run.record.getJsonObject("to").getString("digest"), run.id());
-    LOG.error("deploy {}: rolling back ({}): {}", run.id(), reason, detail);
-    JsonObject from = run.record.getJsonObject("from");
-    String oldId = from.getString("container_id");
-    String name = from.getString("container");
-    return journal.append("rollback", "started", run.record)
-        .compose(x -> cleanupOneShots(run.id()))
-        .compose(x -> removeNew(run, oldId, name))
-        .compose(x -> docker.inspectContainer(oldId))
-        .compose(old -> {
-          if (old.isEmpty()) {
-            return Future.failedFuture(new DeployException("rollback", reason, "the old container " + oldId + " is gone; cannot roll back"));
-          }
-          run.old = old.get();
-          return restoreDatabase(run);
-        })
-        .compose(x -> run.old.name().equals(name) ? Future.succeededFuture() : docker.renameContainer(oldId, name))
-        .compose(x -> docker.startContainer(oldId))
-        .compose(x -> gate.await(oldId, cfg.deploy().healthTimeout()))
-        .compose(v -> {
-          if (!v.healthy()) {
-            return Future.failedFuture(new DeployException("rollback", reason, "the old container also failed its health gate: " + v.reason()));
-          }
-          metrics.rollback(reason);
-          JsonObject back = new JsonObject().put("tag", from.getString("tag")).put("digest", from.getString("digest"));
-          store.running(back, Instant.now().toString());
-          return verdict(run, "rolled_back", detail);
+    c.run = c.run.rollingBack(reason, detail);
+    LOG.error("deploy {}: rolling back ({}): {}", c.id(), reason.word(), detail);
+    Instant deadline = Instant.now().plus(cfg.deploy().rollbackTimeout());
+    return journal.append(Step.ROLLBACK.word(), "started", c.run.json())
+        .compose(x -> store.rejected(c.run.to().digest(), "deploy " + c.id() + " rolled back: " + reason.word()))
+        .compose(x -> attempt(c, deadline, 1))
+        .compose(x -> {
+          metrics.rollback(reason.word());
+          DeployRun.Adopted from = c.run.from();
+          return store.running(new JsonObject().put("tag", from.tag()).put("digest", from.digest()), Instant.now().toString())
+              .compose(y -> verdict(c, "rolled_back", c.run.reason()));
         })
         .recover(e -> {
-          metrics.rollback(reason);
+          metrics.rollback(reason.word());
           metrics.set("odoo_agent_failed", true);
-          LOG.error("deploy {}: ROLLBACK FAILED, operator action needed: {}", run.id(), e.getMessage());
+          String why = c.run.reason() + "; rollback failed: " + e.getMessage();
+          LOG.error("deploy {}: ROLLBACK FAILED, operator action needed: {}", c.id(), e.getMessage());
           machine.transition(AgentState.FAILED);
-          return verdict(run, "failed", detail + "; rollback failed: " + e.getMessage());
+          return store.failed(new JsonObject().put("deploy_id", c.id()).put("reason", why).put("at", Instant.now().toString()))
+              .otherwise(x -> null)
+              .compose(x -> verdict(c, "failed", why));
         });
   }
 
-  private Future<Void> removeNew(Run run, String oldId, String name) {
-    String newId = run.record.getString("new_container_id");
-    Future<Void> byId = newId == null ? Future.succeededFuture() : docker.removeContainer(newId);
-    return byId.compose(x -> docker.inspectContainer(name)).compose(c -> c.isPresent() && !c.get().id().equals(oldId)
-        ? docker.removeContainer(c.get().id()) : Future.succeededFuture());
+  private Future<Void> attempt(Ctx c, Instant deadline, int n) {
+    return restoreService(c).recover(e -> {
+      long delay = Math.min(MAX_RETRY_DELAY_MS, 1000L << Math.min(n - 1, 4));
+      if (e instanceof Standstill || Instant.now().plusMillis(delay).isAfter(deadline)) {
+        return Future.failedFuture(e);
+      }
+      LOG.warn("deploy {}: rollback attempt {} failed: {}; retrying in {} s (deploy.rollback_timeout ends at {})", c.id(), n,
+          e.getMessage(), delay / 1000, deadline);
+      return vertx.timer(delay).compose(x -> attempt(c, deadline, n + 1));
+    });
   }
 
-  private Future<Void> restoreDatabase(Run run) {
-    String copy = run.record.getString("copy");
+  private Future<Void> restoreService(Ctx c) {
+    DeployRun.Adopted from = c.run.from();
+    String name = from.container();
+    return cleanupOneShots(c.id())
+        .compose(x -> removeNew(c))
+        .compose(x -> docker.inspectContainer(name))
+        .compose(holder -> {
+          if (holder.isPresent() && !holder.get().id().equals(from.containerId())) {
+            return Future.failedFuture(new Standstill("container " + name + " (" + shortId(holder.get().id())
+                + ") was not made by the agent, so it was left as it is; the old container stays stopped as "
+                + (c.run.aside() == null ? shortId(from.containerId()) : c.run.aside())
+                + ". Check which one should serve, then run `odoo-agent deploy TAG` or `odoo-agent pin TAG` to resume"));
+          }
+          return docker.inspectContainer(from.containerId());
+        })
+        .compose(old -> {
+          if (old.isEmpty()) {
+            return Future.failedFuture(new Standstill("the old container " + shortId(from.containerId())
+                + " is gone; start " + name + " by hand (e.g. docker compose up -d), then `odoo-agent deploy TAG` to resume"));
+          }
+          c.old = old.get();
+          return restoreDatabase(c);
+        })
+        .compose(x -> c.old.name().equals(name) ? Future.succeededFuture() : docker.renameContainer(adopted(c), name))
+        .compose(x -> docker.startContainer(from.containerId()))
+        .compose(x -> gate.await(from.containerId(), cfg.deploy().healthTimeout()))
+        .compose(v -> v.healthy() ? Future.succeededFuture()
+            : Future.failedFuture(new IllegalStateException("the old container also failed its health gate: " + v.reason())));
+  }
+
+  /** Removes the container this deploy created, found by the journal's id or, if it crashed before that, by its labels. */
+  private Future<Void> removeNew(Ctx c) {
+    String newId = c.run.newContainerId();
+    Future<Void> byId = newId == null ? Future.succeededFuture()
+        : docker.inspectContainer(newId).compose(n -> removeIfOurs(c, n));
+    return byId.compose(x -> docker.inspectContainer(c.run.from().container()))
+        .compose(holder -> removeIfOurs(c, holder));
+  }
+
+  private Future<Void> removeIfOurs(Ctx c, Optional<ContainerInfo> container) {
+    return container.flatMap(info -> Owned.labelled(info, c.id())).map(docker::removeContainer).orElse(Future.succeededFuture());
+  }
+
+  private Future<Void> restoreDatabase(Ctx c) {
+    String copy = c.run.copy();
     if (copy == null) {
-      if (run.record.getBoolean("upgrade_started", false)) {
-        run.record.put("reason", run.record.getString("reason") + "; the database was NOT restored because deploy.snapshot is none");
+      if (c.run.did(Step.STOP_OLD) && c.run.modules() != null && !c.run.modules().isEmpty()) {
+        c.run = c.run.rollingBack(c.run.rollbackReason(), c.run.reason() + "; the database was NOT restored because deploy.snapshot is none");
       }
       return Future.succeededFuture();
     }
+    if (!c.run.did(Step.STOP_OLD)) {
+      // the snapshot comes right after the stop: before it, no copy was ever started
+      return Future.succeededFuture();
+    }
     String db = cfg.service().database();
-    boolean complete = run.record.getBoolean("snapshot_done", false);
+    boolean complete = c.run.did(Step.SNAPSHOT);
     List<String> cmd = complete ? DbTool.restore(db, copy) : DbTool.drop(copy);
-    return oneShotFor(run, complete ? "restore" : "drop", run.old.imageId(), cmd).compose(r -> {
+    return oneShotFor(c, complete ? "restore" : "drop", c.run.from().imageId(), cmd).compose(r -> {
       if (!r.succeeded()) {
-        return Future.failedFuture(new DeployException("rollback", null, (complete ? "restoring " + db + " from " : "dropping the partial copy ")
+        return Future.failedFuture(new IllegalStateException((complete ? "restoring " + db + " from " : "dropping the partial copy ")
             + copy + " failed: " + lastLine(r.outputTail()) + " (the copy is kept; restore it by hand)"));
       }
-      LOG.info("deploy {}: {}", run.id(), complete ? "database and filestore restored from " + copy : "dropped the incomplete copy " + copy);
+      LOG.info("deploy {}: {}", c.id(), complete ? "database and filestore restored from " + copy : "dropped the incomplete copy " + copy);
       return Future.succeededFuture();
     });
   }
 
-  /** Finishes a deploy the agent was running when it stopped: commit if the new container passed its gate, else roll back. */
-  public Future<JsonObject> resume(JsonObject record) {
-    Run run = new Run(record);
-    String step = record.getString("interrupted_step");
-    LOG.warn("deploy {} was interrupted in step '{}'; converging", run.id(), step);
+  /**
+   * Finishes a deploy the agent was running when it stopped, by the last step it completed: nothing changed before
+   * stop old; rolled back from there; committed once the new container passed its gate.
+   */
+  public Future<DeployRun> resume(JsonObject record) {
+    Ctx c = new Ctx(DeployRun.of(record));
+    Step interrupted = Step.of(record.getString("interrupted_step"));
+    String where = interrupted == null ? record.getString("interrupted_step") : interrupted.word();
+    LOG.warn("deploy {} was interrupted in step '{}'; converging", c.id(), where);
     machine.transition(AgentState.DEPLOYING);
-    if (record.getBoolean("gate_passed", false)) {
-      return commit(run);
+    if (interrupted == Step.ROLLBACK) {
+      // a rollback that was already under way keeps its reason
+      return rollBack(c, c.run.rollbackReason() == null ? RollbackReason.RECOVERY : c.run.rollbackReason(), c.run.reason());
     }
-    if (record.getBoolean("stopped_old", false)) {
-      // a rollback that was already under way keeps its reason; otherwise the crash is the reason
-      String reason = record.getString("rollback_reason", "recovery");
-      String detail = record.getString("reason", "the agent stopped during '" + step + "'");
-      return rollBack(run, reason, detail);
+    if (interrupted == Step.COMMIT) {
+      return commit(c);
     }
-    return cleanupOneShots(run.id()).compose(x -> verdict(run, "failed", "the agent stopped during '" + step + "' before anything was changed"));
+    String detail = "the agent stopped during '" + where + "'";
+    if (c.run.done() == null) {
+      return nothingChanged(c, detail);
+    }
+    switch (c.run.done()) {
+      case RESOLVE:
+      case PULL:
+      case GATE_HOOKS:
+      case PLAN:
+      case CHECK_DATABASE:
+        return interrupted == Step.STOP_OLD ? rollBack(c, RollbackReason.RECOVERY, detail) : nothingChanged(c, detail);
+      case STOP_OLD:
+      case SNAPSHOT:
+      case RESTORE_COPY:
+      case UPGRADE:
+      case START_NEW:
+        return rollBack(c, RollbackReason.RECOVERY, detail);
+      case AWAIT_HEALTHY:
+      case COMMIT:
+        return commit(c);
+      default:
+        return rollBack(c, RollbackReason.RECOVERY, detail);
+    }
+  }
+
+  private Future<DeployRun> nothingChanged(Ctx c, String detail) {
+    return cleanupOneShots(c.id()).compose(x -> verdict(c, "failed", detail + " before anything was changed"));
   }
 
   private Future<Void> cleanupOneShots(String deployId) {
-    return docker.listContainers(Map.of(ContainerSpecs.LABEL_DEPLOY, deployId))
-        .compose(list -> Future.all(list.stream().map(c -> docker.removeContainer(c.id())).toList()))
+    return docker.listContainers(Map.of(ContainerSpecs.LABEL_DEPLOY, deployId, ContainerSpecs.LABEL_MANAGED, "true"))
+        .compose(list -> Future.all(list.stream()
+            .filter(x -> x.labels().containsKey(ContainerSpecs.LABEL_ROLE))
+            .flatMap(x -> Owned.labelled(x, deployId).stream()).map(docker::removeContainer).toList()))
         .<Void>mapEmpty().otherwise(e -> {
           LOG.warn("deploy {}: could not clean up one-shot containers: {}", deployId, e.getMessage());
           return null;
         });
   }
 
-  private Future<Void> pruneImages(Run run) {
-    JsonObject previous = run.record.getJsonObject("from");
-    String keepNew = run.newImage == null ? null : run.newImage.id();
-    String keepOld = previous.getString("image_id");
-    return docker.listImages(repository).compose(images -> {
+  private Future<Void> pruneImages(Ctx c) {
+    Future<String> keepNew = c.newImage != null ? Future.succeededFuture(c.newImage.id())
+        : docker.inspectImage(newRef(c)).map(i -> i.map(ImageInfo::id).orElse(null));
+    String keepOld = c.run.from().imageId();
+    return keepNew.compose(newId -> docker.listImages(repository).compose(images -> {
       List<ImageInfo> sorted = new ArrayList<>(images);
       // newest first; Created is a top-level field of the image, not part of its Config
       sorted.sort(Comparator.comparing((ImageInfo i) -> createdAt(i)).reversed().thenComparing(ImageInfo::id));
       List<Future<Void>> removals = new ArrayList<>();
       int kept = 0;
       for (ImageInfo i : sorted) {
-        boolean protectedImage = i.id().equals(keepNew) || i.id().equals(keepOld);
+        boolean protectedImage = i.id().equals(newId) || i.id().equals(keepOld);
         if (protectedImage || kept < cfg.deploy().keepImages()) {
           kept++;
           continue;
@@ -461,7 +609,7 @@ public final class Deployer {
         removals.add(docker.removeImage(i.id()).otherwise(e -> null));
       }
       return Future.all(removals).mapEmpty();
-    });
+    }));
   }
 
   private static Instant createdAt(ImageInfo image) {
@@ -472,71 +620,125 @@ public final class Deployer {
     }
   }
 
-  private Future<OneShotResult> oneShot(Run run, String role, String image, List<String> entrypoint, List<String> cmd, Duration timeout) {
-    JsonObject oldImageConfig = run.oldImage == null ? null : run.oldImage.config();
-    String name = cfg.service().container() + "__" + role + "_" + run.id().replaceAll("[^A-Za-z0-9]", "");
-    ContainerSpec spec = ContainerSpecs.oneShot(run.old, oldImageConfig, image, name, run.id(), role, entrypoint, cmd);
-    return docker.removeContainer(name).compose(x -> docker.runOneShot(spec, timeout, TAIL_LINES));
+  /** The service container this deploy adopted, by the id its journal recorded. */
+  private static Owned adopted(Ctx c) {
+    return Owned.adopted(c.run.from().containerId(), c.id());
   }
 
-  private Future<OneShotResult> oneShotFor(Run run, String role, String image, List<String> cmd) {
-    Future<Void> ready = run.old != null ? Future.succeededFuture()
-        : docker.inspectContainer(run.record.getJsonObject("from").getString("container_id"))
-            .compose(c -> docker.inspectContainer(cfg.service().container()).map(svc -> {
-              run.old = c.or(() -> svc).orElseThrow(() -> new DeployException(role, null, "no container left to borrow the config of"));
+  private Future<OneShotResult> oneShot(Ctx c, String role, String image, List<String> entrypoint, List<String> cmd, Duration timeout) {
+    JsonObject oldImageConfig = c.oldImage == null ? null : c.oldImage.config();
+    String name = cfg.service().container() + "__" + role + "_" + compact(c.id());
+    ContainerSpec spec = ContainerSpecs.oneShot(c.old, oldImageConfig, image, name, c.id(), role, entrypoint, cmd);
+    // a one-shot of the same name left by a crash is ours to clear; anything else of that name makes create fail, untouched
+    return docker.inspectContainer(name).compose(left -> removeIfOurs(c, left))
+        .compose(x -> docker.runOneShot(spec, timeout, TAIL_LINES));
+  }
+
+  /** A one-shot after a restart: borrows the config of the old container, or else of the service container. */
+  private Future<OneShotResult> oneShotFor(Ctx c, String role, String image, List<String> cmd) {
+    Future<Void> ready = c.old != null ? Future.succeededFuture()
+        : docker.inspectContainer(c.run.from().containerId())
+            .compose(o -> docker.inspectContainer(cfg.service().container()).map(svc -> {
+              c.old = o.or(() -> svc).orElseThrow(() -> new IllegalStateException("no container left to borrow the config of"));
               return null;
             }));
-    return ready.compose(x -> oneShot(run, role, image, null, cmd, ONE_SHOT_TIMEOUT));
+    return ready.compose(x -> oneShot(c, role, image, null, cmd, Step.ONE_SHOT));
   }
 
-  /** Journals the step as started, runs it, then journals it done. */
-  private <T> Future<T> step(Run run, String step, Supplier<Future<T>> work) {
-    event(run, step, "started");
-    return journal.append(step, "started", run.record).compose(x -> work.get()).compose(v -> done(run, step).map(v));
+  /** Journals the step as started, runs it within its deadline, then journals it done. */
+  private <T> Future<T> step(Ctx c, Step s, Supplier<Future<T>> work) {
+    event(c, s.word(), "started", null);
+    return journal.append(s.word(), "started", c.run.json())
+        .compose(x -> bounded(s, work))
+        .recover(e -> Future.failedFuture(DeployException.in(s, e)))
+        .compose(v -> {
+          c.run = c.run.after(s);
+          event(c, s.word(), "done", null);
+          return journal.append(s.word(), "done", c.run.json()).map(v);
+        });
   }
 
-  private Future<Void> done(Run run, String step) {
-    event(run, step, "done");
-    return journal.append(step, "done", run.record);
+  private Future<Void> stepIf(boolean needed, Ctx c, Step s, Supplier<Future<Void>> work) {
+    return needed ? step(c, s, work) : Future.succeededFuture();
   }
 
-  private Future<JsonObject> verdict(Run run, String outcome, String reason) {
-    Instant finished = Instant.now();
-    run.record.put("outcome", outcome).put("finished", finished.toString());
-    if (reason != null && !reason.isEmpty()) {
-      run.record.put("reason", reason);
+  /** The step's work, failed once its deadline passes (the work itself may still end later; its result is ignored). */
+  private <T> Future<T> bounded(Step s, Supplier<Future<T>> work) {
+    Duration limit = s.deadline(cfg.deploy());
+    Promise<T> p = Promise.promise();
+    long timer = vertx.setTimer(limit.toMillis(), t -> p.tryFail(new java.util.concurrent.TimeoutException("step '"
+        + s.word() + "' did not finish within " + s.limit() + " (" + limit.toSeconds() + " s)")));
+    Future<T> f;
+    try {
+      f = work.get();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
     }
-    Duration took = Duration.between(Instant.parse(run.record.getString("started")), finished);
+    f.onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        p.tryComplete(ar.result());
+      } else {
+        p.tryFail(ar.cause());
+      }
+    });
+    return p.future();
+  }
+
+  private Future<DeployRun> verdict(Ctx c, String outcome, String reason) {
+    Instant finished = Instant.now();
+    c.run = c.run.verdict(outcome, reason == null || reason.isEmpty() ? c.run.reason() : reason, finished);
+    Duration took = Duration.between(c.run.started(), finished);
     metrics.deployment(outcome, outcome.equals("skipped") ? null : took);
-    if (!outcome.equals("failed") || !machine.state().equals(AgentState.FAILED)) {
+    if (machine.state() != AgentState.FAILED) {
       metrics.set("odoo_agent_failed", false);
     }
-    event(run, "verdict", outcome);
-    LOG.info("deploy {}: {} {} -> {} in {} s{}", run.id(), outcome, describe(run.record.getJsonObject("from")),
-        describe(run.record.getJsonObject("to")), took.toSeconds(), reason == null || reason.isEmpty() ? "" : ": " + reason);
-    return journal.append("verdict", outcome, run.record).map(x -> {
+    JsonObject detail = new JsonObject().put("outcome", outcome).put("reason", c.run.reason())
+        .put("from", c.run.from() == null ? null : new JsonObject().put("tag", c.run.from().tag()).put("digest", c.run.from().digest()))
+        .put("rollback_reason", c.run.rollbackReason() == null ? null : c.run.rollbackReason().word())
+        .put("duration_seconds", took.toMillis() / 1000.0);
+    event(c, "verdict", outcome, detail);
+    LOG.info("deploy {}: {} {} -> {} in {} s{}", c.id(), outcome, c.run.from() == null ? "?" : describe(c.run.from().image()),
+        describe(c.run.to()), took.toSeconds(), c.run.reason() == null ? "" : ": " + c.run.reason());
+    return journal.append("verdict", outcome, c.run.json()).otherwise(e -> {
+      LOG.error("deploy {}: the verdict {} could not be journaled: {}", c.id(), outcome, e.getMessage());
+      return null;
+    }).map(x -> {
       if (machine.state() != AgentState.FAILED) {
         machine.transition(AgentState.IDLE);
       }
-      return run.record;
+      return c.run;
     });
   }
 
-  private void event(Run run, String step, String state) {
-    events.accept(new JsonObject().put("deploy_id", run.id()).put("step", step).put("state", state)
-        .put("at", Instant.now().toString()).put("to", run.record.getJsonObject("to")));
+  private void progress(Ctx c, String line) {
+    LOG.info("deploy {}: pull {}", c.id(), line);
+    event(c, Step.PULL.word(), "progress", new JsonObject().put("detail", line));
   }
 
-  private String asideName(Run run) {
-    return run.old.name() + "__prev_" + run.id().replaceAll("[^A-Za-z0-9]", "");
+  private void event(Ctx c, String step, String state, JsonObject extra) {
+    JsonObject e = new JsonObject().put("deploy_id", c.id()).put("step", step).put("state", state)
+        .put("at", Instant.now().toString()).put("to", new JsonObject().put("tag", c.run.to().tag()).put("digest", c.run.to().digest()));
+    if (extra != null) {
+      e.mergeIn(extra);
+    }
+    events.accept(e);
   }
 
-  private static String describe(JsonObject image) {
+  private static String compact(String id) {
+    return id.replaceAll("[^A-Za-z0-9]", "");
+  }
+
+  private static String shortId(String id) {
+    return id == null ? "?" : id.substring(0, Math.min(12, id.length()));
+  }
+
+  private static String describe(DeployRun.Image image) {
     if (image == null) {
       return "?";
     }
-    String d = image.getString("digest");
-    return (image.getString("tag") == null ? "" : image.getString("tag")) + "@" + (d == null ? "?" : d.substring(0, Math.min(19, d.length())));
+    String d = image.digest();
+    return (image.tag() == null ? "" : image.tag()) + "@" + (d == null ? "?" : d.substring(0, Math.min(19, d.length())));
   }
 
   private static String lastLine(String text) {
@@ -546,5 +748,4 @@ public final class Deployer {
     String[] lines = text.strip().split("\n");
     return lines[lines.length - 1].strip();
   }
-
 }

@@ -12,6 +12,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -40,16 +41,17 @@ public final class Engine implements Commands, TriggerSink {
   private final TriggerPolicy policy;
   private final AgentState.Machine machine;
   private final Supplier<Observation> observed;
+  private final Supplier<String> engineProblem;
   private final Duration settle;
   private final Context context;
-  private Deployer.Request pending;
+  private DeployRun pending;
   private long settleTimer = -1;
   private boolean running;
 
   /** An engine over the deployer; {@code settle} is how long a trigger waits for a newer one before it starts. */
   public Engine(Vertx vertx, String hostId, String track, Deployer deployer, Resolver resolver, Journal journal,
       StateStore store, Metrics metrics, TriggerPolicy policy, AgentState.Machine machine, Supplier<Observation> observed,
-      Duration settle) {
+      Supplier<String> engineProblem, Duration settle) {
     this.vertx = vertx;
     this.hostId = hostId;
     this.track = track;
@@ -61,12 +63,13 @@ public final class Engine implements Commands, TriggerSink {
     this.policy = policy;
     this.machine = machine;
     this.observed = observed;
+    this.engineProblem = engineProblem;
     this.settle = settle;
     // pending, running and the settle timer are only touched on this one context
     this.context = vertx.getOrCreateContext();
     metrics.set("odoo_agent_pinned", store.pinned() != null);
     metrics.set("odoo_agent_deploy_in_progress", false);
-    metrics.set("odoo_agent_failed", false);
+    metrics.set("odoo_agent_failed", store.failed() != null);
   }
 
   /** Finishes a deploy interrupted by a crash, if the journal has one; completes when converged. */
@@ -80,26 +83,26 @@ public final class Engine implements Commands, TriggerSink {
     return deployer.resume(unfinished).onComplete(x -> context.runOnContext(v -> finished())).mapEmpty();
   }
 
+  /** Drops the kept safety copy once deploy.keep_copy has passed, unless a deploy runs or waits. */
+  public Future<Void> expireKeptCopy() {
+    if (busy()) {
+      return Future.succeededFuture();
+    }
+    return deployer.expireKeptCopy(Instant.now()).otherwise(e -> {
+      LOG.warn("could not expire the kept safety copy: {}", e.getMessage());
+      return null;
+    });
+  }
+
   @Override
   public Verdict offer(Trigger t) {
-    String rejectedBy = store.rejectedBy(t.digest());
-    if (rejectedBy != null) {
-      // without this the poll would redeploy a rolled-back channel head every interval
-      LOG.info("{} trigger for {} ignored: {} was rolled back by deploy {}; deploy it explicitly to retry",
-          t.source().label(), t.tag(), t.digest(), rejectedBy);
-      return Verdict.IGNORED;
-    }
-    if (machine.state() == AgentState.FAILED) {
-      // a rollback failed its gate too: retrying on every event or poll would stop and start the service in a loop
-      LOG.warn("{} trigger for {} ignored: the last rollback failed; an operator must deploy, pin or roll back", t.source().label(), t.tag());
-      return Verdict.IGNORED;
-    }
-    TriggerPolicy.Decision d = policy.judge(t, store.pinned() != null);
+    TriggerPolicy.Decision d = policy.judge(t, store);
     if (!d.accepted()) {
       LOG.info("{} trigger for {} ignored: {}", t.source().label(), t.tag(), d.reason());
       return Verdict.IGNORED;
     }
-    enqueue(new Deployer.Request(newId(), t.source().label(), t.tag(), t.digest(), false, t.receivedAt()), true);
+    enqueue(DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
+        new DeployRun.Image(t.tag(), t.digest())), true);
     return Verdict.ACCEPTED;
   }
 
@@ -114,9 +117,11 @@ public final class Engine implements Commands, TriggerSink {
     if (pin != null && !force && !matches(pin, tag, digest)) {
       return Future.failedFuture(new IllegalStateException("pinned to " + label(pin) + "; unpin first, or deploy with --force"));
     }
-    Deployer.Request r = new Deployer.Request(newId(), source, tag, digest, false, Instant.now());
-    enqueue(r, false);
-    return Future.succeededFuture(r.id());
+    DeployRun r = DeployRun.start(newId(), source, DeployRun.Kind.OPERATOR, Instant.now(), new DeployRun.Image(tag, digest));
+    return operatorActs(source).map(x -> {
+      enqueue(r, false);
+      return r.id();
+    });
   }
 
   @Override
@@ -129,49 +134,122 @@ public final class Engine implements Commands, TriggerSink {
     Future<String> d = digest != null ? Future.succeededFuture(digest) : resolver.digestOf(tag);
     return d.compose(resolved -> {
       String t = tag != null ? tag : store.tagOf(resolved);
-      store.pin(new JsonObject().put("tag", t).put("digest", resolved));
-      metrics.set("odoo_agent_pinned", true);
-      LOG.info("pinned to {}@{} by {}", t, resolved, source);
-      if (resolved.equals(runningDigest())) {
-        return Future.succeededFuture((String) null);
-      }
-      Deployer.Request r = new Deployer.Request(newId(), source, t, resolved, false, Instant.now());
-      enqueue(r, false);
-      return Future.succeededFuture(r.id());
+      return store.pin(new JsonObject().put("tag", t).put("digest", resolved)).compose(x -> operatorActs(source)).map(x -> {
+        metrics.set("odoo_agent_pinned", true);
+        LOG.info("pinned to {}@{} by {}", t, resolved, source);
+        if (resolved.equals(runningDigest())) {
+          return (String) null;
+        }
+        DeployRun r = DeployRun.start(newId(), source, DeployRun.Kind.OPERATOR, Instant.now(), new DeployRun.Image(t, resolved));
+        enqueue(r, false);
+        return r.id();
+      });
     });
   }
 
   @Override
   public Future<String> unpin(String source) {
-    store.pin(null);
-    metrics.set("odoo_agent_pinned", false);
-    LOG.info("unpinned by {}; following {} again", source, track);
-    return resolver.digestOf(track).compose(head -> {
+    return store.pin(null).compose(x -> operatorActs(source)).compose(x -> {
+      metrics.set("odoo_agent_pinned", false);
+      LOG.info("unpinned by {}; following {} again", source, track);
+      return resolver.digestOf(track);
+    }).map(head -> {
       if (head.equals(runningDigest())) {
-        return Future.succeededFuture((String) null);
+        return null;
       }
-      Deployer.Request r = new Deployer.Request(newId(), source, track, head, false, Instant.now());
+      // unpin is an operator's word to follow the channel again, but still forward only: not onto a rejected head
+      TriggerPolicy.Decision d = policy.admit(head, store);
+      if (!d.accepted()) {
+        LOG.info("unpinned; {} points at {}, not deployed: {}", track, head, d.reason());
+        return null;
+      }
+      DeployRun r = DeployRun.start(newId(), source, DeployRun.Kind.OPERATOR, Instant.now(), new DeployRun.Image(track, head));
       enqueue(r, false);
-      return Future.succeededFuture(r.id());
+      return r.id();
     });
   }
 
   @Override
-  public Future<String> rollback(String source) {
+  public JsonObject rollbackPlan() {
     JsonObject prev = store.previous();
+    JsonObject cur = store.current();
+    JsonObject plan = new JsonObject().put("from", cur == null ? null : new JsonObject().put("tag", cur.getString("tag"))
+        .put("digest", cur.getString("digest"))).put("to", prev);
     if (prev == null || prev.getString("digest") == null) {
-      return Future.failedFuture(new IllegalStateException("no previous image is recorded; nothing to roll back to"));
+      return plan.put("error", "no previous image is recorded; nothing to roll back to");
     }
-    Deployer.Request r = new Deployer.Request(newId(), source, prev.getString("tag"), prev.getString("digest"), true, Instant.now());
-    enqueue(r, false);
-    return Future.succeededFuture(r.id());
+    JsonArray upgraded = cur == null ? new JsonArray() : cur.getJsonArray("upgraded", new JsonArray());
+    plan.put("upgraded", upgraded).put("needs_choice", !upgraded.isEmpty());
+    if (upgraded.isEmpty()) {
+      return plan.put("options", new JsonObject().put("code_only", "nothing: the running version upgraded no module, so "
+          + label(prev) + " runs on the database it ran on before"));
+    }
+    JsonObject kept = store.keptCopy();
+    boolean usable = kept != null && kept.getJsonObject("to", new JsonObject()).getString("digest", "").equals(cur.getString("digest"));
+    String modules = String.join(",", upgraded.stream().map(String::valueOf).toList());
+    JsonObject options = new JsonObject()
+        .put("code_only", "keeps the database as it is: " + label(prev) + " runs on the schema that " + modules
+            + " were upgraded to, and Odoo does not downgrade modules, so the older code may fail on it");
+    if (usable) {
+      options.put("restore_database", "puts back the database and filestore as they were at " + kept.getString("taken")
+          + " (before deploy " + kept.getString("deploy_id") + "): every row and file written since then is lost");
+    } else {
+      plan.put("restore_unavailable", "the safety copy taken before the upgrade is gone (deploy.keep_copy passed, or "
+          + "deploy.snapshot is none)");
+    }
+    return plan.put("options", options);
+  }
+
+  @Override
+  public Future<String> rollback(RollbackMode mode, String source) {
+    JsonObject plan = rollbackPlan();
+    if (plan.getString("error") != null) {
+      return Future.failedFuture(new IllegalStateException(plan.getString("error")));
+    }
+    JsonObject options = plan.getJsonObject("options");
+    boolean choice = plan.getBoolean("needs_choice");
+    if (choice && mode == RollbackMode.UNSPECIFIED) {
+      return Future.failedFuture(new IllegalStateException("the running version upgraded modules "
+          + plan.getJsonArray("upgraded").encode() + "; say how to roll back: --restore-database "
+          + (options.containsKey("restore_database") ? "(" + options.getString("restore_database") + ")" : "(unavailable: "
+          + plan.getString("restore_unavailable") + ")") + " or --code-only (" + options.getString("code_only") + ")"));
+    }
+    if (mode == RollbackMode.RESTORE_DATABASE && !options.containsKey("restore_database")) {
+      return Future.failedFuture(new IllegalStateException(choice ? "cannot restore the database: "
+          + plan.getString("restore_unavailable") + "; use --code-only" : "nothing to restore: the running version upgraded no module; "
+          + "roll back without --restore-database"));
+    }
+    boolean restore = mode == RollbackMode.RESTORE_DATABASE;
+    JsonObject prev = plan.getJsonObject("to");
+    DeployRun r = DeployRun.start(newId(), source, restore ? DeployRun.Kind.ROLLBACK_RESTORE : DeployRun.Kind.ROLLBACK_CODE_ONLY,
+        Instant.now(), new DeployRun.Image(prev.getString("tag"), prev.getString("digest")))
+        .planned(List.of(), null, restore ? store.keptCopy().getString("name") : null);
+    return operatorActs(source).map(x -> {
+      enqueue(r, false);
+      return r.id();
+    });
+  }
+
+  /** An operator acted: a FAILED verdict no longer holds the host. */
+  private Future<Void> operatorActs(String source) {
+    JsonObject f = store.failed();
+    if (f == null) {
+      return Future.succeededFuture();
+    }
+    LOG.info("{} acted on FAILED deploy {}; automatic deploys resume after this command", source, f.getString("deploy_id"));
+    return store.failed(null).onSuccess(x -> context.runOnContext(v -> {
+      metrics.set("odoo_agent_failed", false);
+      if (machine.state() == AgentState.FAILED && !running) {
+        machine.transition(AgentState.IDLE);
+      }
+    }));
   }
 
   /** Queues a request; a queued one it replaces is counted skipped. Triggers wait out the settle window. */
-  private void enqueue(Deployer.Request r, boolean settleFirst) {
+  private void enqueue(DeployRun r, boolean settleFirst) {
     context.runOnContext(v -> {
       if (pending != null) {
-        LOG.info("deploy {} of {} superseded by {} of {}", pending.id(), pending.tag(), r.id(), r.tag());
+        LOG.info("deploy {} of {} superseded by {} of {}", pending.id(), pending.to().tag(), r.id(), r.to().tag());
         metrics.deployment("skipped", null);
       }
       pending = r;
@@ -194,7 +272,7 @@ public final class Engine implements Commands, TriggerSink {
     if (running || pending == null || settleTimer >= 0) {
       return;
     }
-    Deployer.Request r = pending;
+    DeployRun r = pending;
     pending = null;
     running = true;
     metrics.set("odoo_agent_deploy_in_progress", true);
@@ -222,16 +300,32 @@ public final class Engine implements Commands, TriggerSink {
       cur = new JsonObject().put("tag", o.tag() != null ? o.tag() : same ? current.getString("tag") : null)
           .put("digest", o.digest()).put("since", same ? current.getString("since") : o.startedAt());
     } else {
-      cur = current;
+      cur = current == null ? null : new JsonObject().put("tag", current.getString("tag")).put("digest", current.getString("digest"))
+          .put("since", current.getString("since"));
     }
     JsonObject prev = store.previous();
+    JsonObject failed = store.failed();
+    if (failed != null) {
+      failed.put("action", "an operator must act: read the reason, then `odoo-agent rollback`, `odoo-agent deploy TAG` or "
+          + "`odoo-agent pin TAG`; automatic deploys wait until then");
+    }
+    JsonArray notReady = new JsonArray();
+    if (engineProblem.get() != null) {
+      notReady.add("the container engine does not answer: " + engineProblem.get());
+    }
+    if (failed != null) {
+      notReady.add("FAILED: " + failed.getString("reason"));
+    }
     return new JsonObject()
         .put("host", hostId)
-        .put("state", machine.state().word())
+        .put("state", failed != null && machine.state() != AgentState.DEPLOYING ? AgentState.FAILED.word() : machine.state().word())
+        .put("ready", notReady.isEmpty())
+        .put("not_ready", notReady)
+        .put("failed", failed)
         .put("deploy_in_progress", running)
         .put("current", cur)
         .put("previous", prev == null ? null : new JsonObject().put("tag", prev.getString("tag")).put("digest", prev.getString("digest")))
-        .put("pinned", store.pinned())
+        .put("pinned", pinView(store.pinned()))
         .put("health", o.healthWord())
         .put("last_deploy", journal.lastVerdict());
   }
@@ -279,6 +373,10 @@ public final class Engine implements Commands, TriggerSink {
     if (digest != null) {
       Validation.requireDigest(digest);
     }
+  }
+
+  private static JsonObject pinView(JsonObject pin) {
+    return pin == null ? null : new JsonObject().put("tag", pin.getString("tag")).put("digest", pin.getString("digest"));
   }
 
   private static boolean matches(JsonObject pin, String tag, String digest) {

@@ -2,6 +2,7 @@ package dev.odooagent.deploy;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -22,7 +23,7 @@ import java.util.List;
  * before the step runs. A deploy is terminal once it has a {@code verdict} line.
  */
 public final class Journal {
-  private final Vertx vertx;
+  private final WorkerExecutor writer;
   private final Path file;
   /** Above this size the journal is rewritten at start with only the newest finished deploys. */
   static final long COMPACT_ABOVE_BYTES = 8L * 1024 * 1024;
@@ -39,7 +40,7 @@ public final class Journal {
 
   /** As above, compacting when the file is larger than {@code compactAboveBytes}. */
   Journal(Vertx vertx, Path stateDir, long compactAboveBytes) {
-    this.vertx = vertx;
+    this.writer = StateStore.writer(vertx);
     this.file = stateDir.resolve("journal.jsonl");
     try {
       Files.createDirectories(stateDir);
@@ -110,10 +111,13 @@ public final class Journal {
     JsonObject entry = new JsonObject().put("at", Instant.now().toString()).put("deploy_id", record.getString("id"))
         .put("step", step).put("state", state).put("record", record.copy());
     byte[] line = (entry.encode() + "\n").getBytes(StandardCharsets.UTF_8);
-    return vertx.executeBlocking(() -> {
+    return writer.executeBlocking(() -> {
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
         ch.write(ByteBuffer.wrap(line));
         ch.force(true);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the journal " + file + " (" + e.getMessage()
+            + "); check the disk that holds state_dir", e);
       }
       return null;
     }, true).map(x -> {

@@ -34,7 +34,14 @@ public final class ContainerSpecs {
    * The spec of a container like {@code old} but running {@code newImage}: env, mounts, networks and aliases, ports,
    * labels, restart policy, healthcheck, resources, user, hostname and command are kept unless they came from the old image.
    */
-  public static ContainerSpec recreate(ContainerInfo old, JsonObject oldImageConfig, String newImage) {
+  public static ContainerSpec recreate(ContainerInfo old, JsonObject oldImageConfig, String newImage, String deployId) {
+    ContainerSpec spec = copy(old, oldImageConfig, newImage);
+    // the agent's own mark: later deploys and crash recovery may touch only containers that carry it
+    spec.body().getJsonObject("Labels").put(LABEL_MANAGED, "true").put(LABEL_DEPLOY, deployId);
+    return spec;
+  }
+
+  private static ContainerSpec copy(ContainerInfo old, JsonObject oldImageConfig, String newImage) {
     JsonObject cfg = old.raw().getJsonObject("Config", new JsonObject());
     JsonObject img = oldImageConfig == null ? new JsonObject() : oldImageConfig;
     JsonObject body = new JsonObject().put("Image", newImage);
@@ -86,7 +93,7 @@ public final class ContainerSpecs {
    */
   public static ContainerSpec oneShot(ContainerInfo old, JsonObject oldImageConfig, String image, String name,
       String deployId, String role, List<String> entrypoint, List<String> cmd) {
-    ContainerSpec base = recreate(old, oldImageConfig, image);
+    ContainerSpec base = copy(old, oldImageConfig, image);
     JsonObject body = base.body();
     body.remove("Hostname");
     body.remove("Healthcheck");

@@ -24,26 +24,26 @@ public interface DockerEngine {
   /** Lists local images of a repository. */
   Future<List<ImageInfo>> listImages(String repository);
 
-  /** Pulls {@code repository@digest}, reporting progress lines. */
-  Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress);
+  /** Pulls {@code repository@digest}, reporting progress lines; abandons the pull and fails after {@code timeout}. */
+  Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress, Duration timeout);
 
   /** Removes a local image by id. */
   Future<Void> removeImage(String id);
 
-  /** Creates a container and joins its extra networks; returns its id. */
-  Future<String> createContainer(ContainerSpec spec);
+  /** Creates a container (its spec must carry the agent's deploy label) and joins its extra networks. */
+  Future<Owned> createContainer(ContainerSpec spec);
 
   /** Starts a container. */
   Future<Void> startContainer(String id);
 
   /** Stops a container, killing it after the timeout. A stopped container is fine. */
-  Future<Void> stopContainer(String id, Duration timeout);
+  Future<Void> stopContainer(Owned container, Duration timeout);
 
   /** Renames a container. */
-  Future<Void> renameContainer(String id, String newName);
+  Future<Void> renameContainer(Owned container, String newName);
 
   /** Removes a container (forcibly) with its anonymous volumes kept. A missing container is fine. */
-  Future<Void> removeContainer(String id);
+  Future<Void> removeContainer(Owned container);
 
   /** Removes a volume by name; a missing or still used one is left as it is. */
   Future<Void> removeVolume(String name);

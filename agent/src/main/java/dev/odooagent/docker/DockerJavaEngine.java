@@ -136,7 +136,7 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
-  public Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress) {
+  public Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress, Duration timeout) {
     return blocking("pull " + repository + "@" + digest, () -> {
       var cmd = client.pullImageCmd(repository).withTag(digest);
       if (auth.username() != null) {
@@ -144,7 +144,12 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
             .withUsername(auth.username()).withPassword(auth.password()));
       }
       PullProgress listener = new PullProgress(progress);
-      cmd.exec(listener).awaitCompletion();
+      if (!cmd.exec(listener).awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        // abandon it: closing the stream ends the engine's pull for us, and nothing was changed on the host
+        listener.close();
+        throw new DockerException("pull " + repository + "@" + digest + " did not finish within deploy.pull_timeout ("
+            + timeout.toSeconds() + " s) and was abandoned (check the registry and the network)", null);
+      }
       if (listener.error != null) {
         throw new DockerException("pull " + repository + "@" + digest + " failed: " + listener.error
             + (listener.error.contains("unauthorized") ? " (check registry.username / registry.password_file)" : ""), null);
@@ -196,8 +201,13 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
-  public Future<String> createContainer(ContainerSpec spec) {
-    return blocking("create container " + spec.name(), () -> create(spec));
+  public Future<Owned> createContainer(ContainerSpec spec) {
+    String deployId = spec.body().getJsonObject("Labels", new JsonObject()).getString(ContainerSpecs.LABEL_DEPLOY);
+    if (deployId == null) {
+      return Future.failedFuture(new IllegalArgumentException("container " + spec.name() + " has no "
+          + ContainerSpecs.LABEL_DEPLOY + " label; the agent creates only containers it can recognise as its own"));
+    }
+    return blocking("create container " + spec.name(), () -> Owned.created(create(spec), deployId));
   }
 
   private String create(ContainerSpec spec) throws IOException {
@@ -224,8 +234,9 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
-  public Future<Void> stopContainer(String id, Duration timeout) {
-    return blocking("stop container " + id, () -> {
+  public Future<Void> stopContainer(Owned container, Duration timeout) {
+    String id = container.id();
+    return blocking("stop container " + container, () -> {
       try {
         client.stopContainerCmd(id).withTimeout((int) Math.max(1, timeout.toSeconds())).exec();
       } catch (NotModifiedException | NotFoundException e) {
@@ -236,18 +247,18 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
-  public Future<Void> renameContainer(String id, String newName) {
-    return blocking("rename container " + id + " to " + newName, () -> {
-      client.renameContainerCmd(id).withName(newName).exec();
+  public Future<Void> renameContainer(Owned container, String newName) {
+    return blocking("rename container " + container + " to " + newName, () -> {
+      client.renameContainerCmd(container.id()).withName(newName).exec();
       return null;
     });
   }
 
   @Override
-  public Future<Void> removeContainer(String id) {
-    return blocking("remove container " + id, () -> {
+  public Future<Void> removeContainer(Owned container) {
+    return blocking("remove container " + container, () -> {
       try {
-        client.removeContainerCmd(id).withForce(true).withRemoveVolumes(false).exec();
+        client.removeContainerCmd(container.id()).withForce(true).withRemoveVolumes(false).exec();
       } catch (NotFoundException e) {
         // already gone: the goal state holds
       }

@@ -14,6 +14,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.SecurityPolicyHandler;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -67,8 +68,8 @@ public final class WebhookServer {
   private final RateLimiter githubLimiter;
   private final RateLimiter registryLimiter;
   private final Map<Source, long[]> warned = new EnumMap<>(Source.class);
-  private final Deduper githubSeen = new Deduper();
-  private final Deduper registrySeen = new Deduper();
+  private final Deduper githubSeen;
+  private final Deduper registrySeen;
   private final byte[] githubSecret;
   private final byte[] registryTokenHash;
   private HttpServer server;
@@ -160,7 +161,14 @@ public final class WebhookServer {
    */
   public WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter) {
     this(settings, githubImage, sink, counter, limiterConfig(settings.rateLimitPerSecond(), Duration.ofSeconds(1)),
-        Clock.systemUTC());
+        Clock.systemUTC(), new Deduper(), new Deduper());
+  }
+
+  /** As above, keeping the delivery and event ids seen in {@code stateDir}, so that a replay after a restart is dropped. */
+  public WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter, Path stateDir) {
+    this(settings, githubImage, sink, counter, limiterConfig(settings.rateLimitPerSecond(), Duration.ofSeconds(1)),
+        Clock.systemUTC(), Deduper.persistent(stateDir.resolve("github-deliveries"), Deduper.DEFAULT_CAPACITY),
+        Deduper.persistent(stateDir.resolve("registry-events"), Deduper.DEFAULT_CAPACITY));
   }
 
   WebhookServer(Settings settings, TriggerSink sink, EventCounter counter, RateLimiterConfig limits, Clock clock) {
@@ -169,6 +177,13 @@ public final class WebhookServer {
 
   WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter, RateLimiterConfig limits,
       Clock clock) {
+    this(settings, githubImage, sink, counter, limits, clock, new Deduper(), new Deduper());
+  }
+
+  private WebhookServer(Settings settings, String githubImage, TriggerSink sink, EventCounter counter, RateLimiterConfig limits,
+      Clock clock, Deduper githubSeen, Deduper registrySeen) {
+    this.githubSeen = githubSeen;
+    this.registrySeen = registrySeen;
     this.settings = Objects.requireNonNull(settings, "settings");
     this.sink = Objects.requireNonNull(sink, "sink");
     this.counter = Objects.requireNonNull(counter, "counter");

@@ -1,5 +1,8 @@
 package dev.odooagent.metrics;
 
+import dev.odooagent.deploy.RollbackReason;
+import java.util.Arrays;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,7 +30,7 @@ public final class Metrics {
   /** Deploy outcomes, as in CONTRACT.md. */
   public static final List<String> OUTCOMES = List.of("success", "rolled_back", "failed", "skipped");
   /** Rollback reasons, as in CONTRACT.md. */
-  public static final List<String> ROLLBACK_REASONS = List.of("upgrade_failed", "health_failed", "manual", "recovery");
+  public static final List<String> ROLLBACK_REASONS = Arrays.stream(RollbackReason.values()).map(RollbackReason::word).toList();
   /** Event sources, as in CONTRACT.md. */
   public static final List<String> SOURCES = List.of("github", "registry", "mqtt", "poll", "admin");
   /** Event results, as in CONTRACT.md. */
@@ -62,6 +65,7 @@ public final class Metrics {
     gauge("odoo_agent_mqtt_connected", "1 while connected to the MQTT broker");
     set("odoo_agent_mqtt_connected", false);
     gauge("odoo_agent_failed", "1 when a rollback also failed its gate and an operator must act");
+    gauge("odoo_agent_ready", "1 when the agent can deploy: the container engine answers and no FAILED verdict waits");
     gauge("odoo_agent_registry_circuit_state", "Registry circuit breaker: 0 closed, 1 open, 2 half-open");
     FunctionCounter.builder("odoo_container_restarts", restarts, AtomicLong::doubleValue)
         .description("Engine restart count of the managed container").register(registry);

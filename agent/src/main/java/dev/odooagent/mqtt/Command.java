@@ -3,8 +3,13 @@ package dev.odooagent.mqtt;
 import java.util.Locale;
 import java.util.Optional;
 
-/** An operator command received over MQTT and verified; tag and digest may be null. */
-public record Command(String id, Action action, String tag, String digest) {
+/** An operator command received over MQTT and verified; tag, digest and mode (rollback only) may be null. */
+public record Command(String id, Action action, String tag, String digest, String mode) {
+
+  /** A command without a rollback mode. */
+  public Command(String id, Action action, String tag, String digest) {
+    this(id, action, tag, digest, null);
+  }
 
   /** What a command asks the agent to do. */
   public enum Action {

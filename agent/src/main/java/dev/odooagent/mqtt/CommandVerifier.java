@@ -10,6 +10,7 @@ import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import javax.crypto.Mac;
@@ -27,7 +28,7 @@ public final class CommandVerifier {
   /** How far {@code ts} may be from the agent's clock, either way. */
   public static final Duration MAX_CLOCK_SKEW = Duration.ofSeconds(120);
 
-  private static final Set<String> FIELDS = Set.of("id", "action", "tag", "digest", "ts", "sig");
+  private static final Set<String> FIELDS = Set.of("id", "action", "tag", "digest", "mode", "ts", "sig");
   private static final String HMAC = "HmacSHA256";
 
   private final byte[] secret;
@@ -80,7 +81,7 @@ public final class CommandVerifier {
     }
     for (String field : json.fieldNames()) {
       if (!FIELDS.contains(field)) {
-        throw refused(id, "unknown field " + Identifiers.quote(field) + " (allowed: id, action, tag, digest, ts, sig)");
+        throw refused(id, "unknown field " + Identifiers.quote(field) + " (allowed: id, action, tag, digest, mode, ts, sig)");
       }
     }
     Command.Action action = action(id, json.getValue("action"));
@@ -93,6 +94,10 @@ public final class CommandVerifier {
     if (digest != null && !Identifiers.validDigest(digest)) {
       throw refused(id, "digest " + Identifiers.quote(digest)
           + " is not a valid digest (it must be sha256: followed by 64 lower-case hex digits)");
+    }
+    String mode = optionalString(id, json, "mode");
+    if (mode != null && (action != Command.Action.ROLLBACK || !List.of("restore_database", "code_only").contains(mode))) {
+      throw refused(id, "mode " + Identifiers.quote(mode) + " is only for rollback, as restore_database or code_only");
     }
     if (action.takesVersion() && tag == null && digest == null) {
       throw refused(id, action.label() + " needs a \"tag\" or a \"digest\"");
@@ -112,7 +117,7 @@ public final class CommandVerifier {
     if (secret != null) {
       checkTimestamp(id, json.getValue("ts"));
     }
-    return new Command(id, action, tag, digest);
+    return new Command(id, action, tag, digest, mode);
   }
 
   /** Returns the hex HMAC-SHA256 of {@link Canonical#json} of the command without its {@code sig} field. */

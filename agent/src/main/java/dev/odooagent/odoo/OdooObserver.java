@@ -26,6 +26,7 @@ public final class OdooObserver {
   private static final Logger LOG = LoggerFactory.getLogger(OdooObserver.class);
   /** The image label carrying the source revision. */
   public static final String REVISION_LABEL = "org.opencontainers.image.revision";
+  private volatile String engineProblem;
 
   private final Vertx vertx;
   private final DockerEngine docker;
@@ -81,6 +82,11 @@ public final class OdooObserver {
     }
   }
 
+  /** Why the container engine did not answer the last observation, or null when it did. */
+  public String engineProblem() {
+    return engineProblem;
+  }
+
   /** The latest observation. */
   public Observation latest() {
     return latest.get();
@@ -90,7 +96,10 @@ public final class OdooObserver {
   public Future<Observation> observe() {
     busy = true;
     Future<HealthProbe.Result> health = probe.probe();
-    Future<Observation> container = docker.inspectContainer(containerName).compose(this::details)
+    Future<Observation> container = docker.inspectContainer(containerName)
+        .onSuccess(x -> engineProblem = null)
+        .onFailure(e -> engineProblem = e.getMessage())
+        .compose(this::details)
         .recover(e -> {
           note("cannot observe container " + containerName + ": " + e.getMessage());
           return Future.succeededFuture(Observation.none());

@@ -3,7 +3,11 @@ package dev.odooagent.policy;
 import dev.odooagent.event.Trigger;
 import java.util.regex.Pattern;
 
-/** Decides whether a trigger may start a deploy: the channel tag or an accepted tag, and no pin in force. */
+/**
+ * Decides whether an automatic trigger may start a deploy: the channel tag or an accepted tag, no pin in force, no
+ * FAILED verdict waiting, and never a digest this host already left or rolled back (forward only). Judged when a
+ * trigger is offered and again, through {@link #admit}, when its deploy starts and the digest is known.
+ */
 public final class TriggerPolicy {
   private final String track;
   private final Pattern tagPattern;
@@ -15,19 +19,42 @@ public final class TriggerPolicy {
   }
 
   /** The decision: accepted, or ignored with a plain reason. */
-  public record Decision(boolean accepted, String reason) {}
+  public record Decision(boolean accepted, String reason) {
+    static final Decision YES = new Decision(true, "");
 
-  /** Judges a trigger given whether a pin holds. */
-  public Decision judge(Trigger t, boolean pinned) {
-    if (t.tag() == null || t.tag().isEmpty()) {
-      return new Decision(false, "no tag");
+    static Decision no(String reason) {
+      return new Decision(false, reason);
     }
-    if (pinned) {
-      return new Decision(false, "a pin holds; unpin to follow " + track + " again");
+  }
+
+  /** Judges a trigger as it is offered. */
+  public Decision judge(Trigger t, HostRecord host) {
+    if (t.tag() == null || t.tag().isEmpty()) {
+      return Decision.no("no tag");
     }
     if (!t.tag().equals(track) && !tagPattern.matcher(t.tag()).find()) {
-      return new Decision(false, "tag " + t.tag() + " is neither the channel " + track + " nor matches service.tag_pattern");
+      return Decision.no("tag " + t.tag() + " is neither the channel " + track + " nor matches service.tag_pattern");
     }
-    return new Decision(true, "");
+    return admit(t.digest(), host);
+  }
+
+  /** Judges the digest an automatic deploy is about to start (null while unresolved: only pin and FAILED count). */
+  public Decision admit(String digest, HostRecord host) {
+    if (host.failure() != null) {
+      return Decision.no("the agent is FAILED (" + host.failure() + "); an operator must deploy, pin or roll back");
+    }
+    if (host.pinnedDigest() != null && !host.pinnedDigest().equals(digest)) {
+      return Decision.no("a pin holds; unpin to follow " + track + " again");
+    }
+    String rejected = host.rejectedBy(digest);
+    if (rejected != null) {
+      return Decision.no(digest + " was rolled back on this host (" + rejected + "); only an operator may deploy it again");
+    }
+    String left = host.leftAt(digest);
+    if (left != null) {
+      return Decision.no(digest + " is older than what runs: this host left it at " + left
+          + "; automatic triggers only move forward (an operator may deploy it)");
+    }
+    return Decision.YES;
   }
 }

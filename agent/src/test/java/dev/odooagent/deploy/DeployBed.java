@@ -81,6 +81,10 @@ final class DeployBed {
     for (String l : deployLines) {
       yaml.append("  ").append(l).append('\n');
     }
+    if (java.util.Arrays.stream(deployLines).noneMatch(l -> l.startsWith("rollback_timeout:"))) {
+      // one rollback attempt unless a test asks for retries
+      yaml.append("  rollback_timeout: 1s\n");
+    }
     yaml.append("http:\n  admin_token_file: ''\n")
         .append("webhooks:\n  github_secret_file: ''\n  registry_token_file: ''\n")
         .append("mqtt:\n  url: ''\n  password_file: ''\n");
@@ -96,18 +100,19 @@ final class DeployBed {
   /** Builds what an agent process holds; called again by {@link #restart}. */
   private void start() {
     journal = new Journal(vertx, cfg.stateDir());
-    store = new StateStore(cfg.stateDir());
+    store = new StateStore(vertx, cfg.stateDir());
     metrics = new Metrics(HOST, "test");
     transitions = new CopyOnWriteArrayList<>();
     events = new CopyOnWriteArrayList<>();
-    machine = new AgentState.Machine((from, to) -> transitions.add(from.word() + "->" + to.word()));
+    machine = new AgentState.Machine(store.failed() != null ? AgentState.FAILED : AgentState.IDLE,
+        (from, to) -> transitions.add(from.word() + "->" + to.word()));
     Journal j = journal;
     docker.journalProbe = () -> {
       JsonObject u = j.unfinished();
       return u == null ? "verdict" : u.getString("interrupted_step") + "/" + u.getString("interrupted_state");
     };
-    deployer = new Deployer(cfg, docker, this::resolve, gate, new GateHooks(vertx, cfg.deploy().gateHooks(), Duration.ofSeconds(20)),
-        journal, store, metrics, events::add, machine, REPO, RegistryAuth.anonymous());
+    deployer = new Deployer(vertx, cfg, docker, this::resolve, gate, new GateHooks(vertx, cfg.deploy().gateHooks(), cfg.deploy().gateTimeout()),
+        journal, store, metrics, events::add, machine, policy(), REPO, RegistryAuth.anonymous());
   }
 
   /** As if the agent process were killed and started again: the engine and the state dir are what is left. */
@@ -120,7 +125,11 @@ final class DeployBed {
   /** The engine over this bed's deployer, as the agent wires it. */
   Engine engine(Duration settle) {
     return new Engine(vertx, HOST, cfg.service().track(), deployer, this::resolve, journal, store, metrics,
-        new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern()), machine, Observation::none, settle);
+        policy(), machine, Observation::none, () -> null, settle);
+  }
+
+  private TriggerPolicy policy() {
+    return new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern());
   }
 
   private Future<String> resolve(String tag) {
@@ -171,13 +180,13 @@ final class DeployBed {
     return new JsonObject(v1.labels().get("odoo.modules"));
   }
 
-  Deployer.Request request(String id, String tag, String digest) {
-    return new Deployer.Request(id, "admin", tag, digest, false, Instant.now());
+  DeployRun request(String id, String tag, String digest) {
+    return DeployRun.start(id, "admin", DeployRun.Kind.OPERATOR, Instant.now(), new DeployRun.Image(tag, digest));
   }
 
-  /** Runs a deploy on the bed's event-loop context. */
-  Future<JsonObject> run(Deployer.Request r) {
-    return on(() -> deployer.run(r));
+  /** Runs a deploy on the bed's event-loop context; completes with the final record. */
+  Future<JsonObject> run(DeployRun r) {
+    return on(() -> deployer.run(r).map(DeployRun::json));
   }
 
   /** Runs {@code work} on the bed's context. */

@@ -73,7 +73,9 @@ class DeployerTest {
     verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
       assertEquals("success", r.getString("outcome"), r.encodePrettily());
       assertEquals(List.of("pull " + V2, "oneShot check", "stop old", "rename old " + ASIDE, "oneShot snapshot", "oneShot upgrade",
-          "create ut-x", "start new", "gate new", "remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop"), bed.docker.mutations());
+          "create ut-x", "start new", "gate new", "remove old", "remove volume " + InspectFixtures.addonsVolume()), bed.docker.mutations(),
+          "the safety copy is kept for deploy.keep_copy, for rollback --restore-database");
+      assertEquals(COPY, bed.store.keptCopy().getString("name"));
       assertEquals(List.of("inspect container old", "inspect image v1", "inspect image " + V2), bed.docker.all().subList(0, 3),
           "the service and its image are read before anything is pulled");
 
@@ -89,7 +91,6 @@ class DeployerTest {
       journaledFirst.put("start new", "start new/created");
       journaledFirst.put("gate new", "await healthy/started");
       journaledFirst.put("remove old", "commit/started");
-      journaledFirst.put("oneShot drop", "commit/started");
       journaledFirst.forEach((call, entry) -> assertEquals(entry, bed.docker.journalAt(call), call));
 
       List<String> j = bed.journalEntries();
@@ -106,8 +107,7 @@ class DeployerTest {
 
       assertEquals(json(List.of("ipai_core")), r.getJsonArray("modules"));
       assertEquals(COPY, r.getString("copy"));
-      assertEquals(true, r.getBoolean("snapshot_done"));
-      assertEquals(true, r.getBoolean("gate_passed"));
+      assertEquals("await healthy", r.getString("done"), "the last step done before the commit");
       assertEquals(new JsonObject().put("tag", "v1").put("digest", DeployBed.digestOf(bed.v1)).put("container_id", bed.oldId)
           .put("image_id", bed.v1.id()).put("container", "ut-x"), r.getJsonObject("from"));
       assertEquals(new JsonObject().put("tag", V2).put("digest", D2), r.getJsonObject("to"));
@@ -119,7 +119,6 @@ class DeployerTest {
       assertEquals(DeployBed.REPO + "@" + D2, upgrade.body().getString("Image"));
       assertEquals(json(List.of("odoo", "-d", "odoo", "-u", "ipai_core", "--stop-after-init")), upgrade.body().getJsonArray("Cmd"));
       assertFalse(upgrade.body().containsKey("Entrypoint"), "the new image's entrypoint renders odoo.conf");
-      assertEquals(json(DbTool.drop(COPY)), bed.docker.oneShotSpecs.get("drop").body().getJsonArray("Cmd"));
       ContainerSpec created = bed.docker.created.get(0);
       assertEquals("ut-x", created.name());
       assertEquals(DeployBed.REPO + "@" + D2, created.body().getString("Image"));
@@ -220,7 +219,7 @@ class DeployerTest {
       assertFalse(j.contains("stop old/done"));
       assertTrue(j.indexOf("stop old/started") < j.indexOf("rollback/started"));
       JsonObject stopEntry = bed.journalLines().get(j.indexOf("stop old/started")).getJsonObject("record");
-      assertEquals(true, stopEntry.getBoolean("stopped_old"), "a crash from here on must roll back, so it is journaled first");
+      assertEquals("check database", stopEntry.getString("done"), "a crash from here on must roll back: the step is journaled first");
       assertEquals(ASIDE, stopEntry.getString("old_aside"));
 
       assertTrue(bed.docker.byAlias("old").running);
@@ -291,7 +290,7 @@ class DeployerTest {
       bed.restart();
       JsonObject record = bed.journal.unfinished();
       unfinished.accept(record);
-      return bed.on(() -> bed.deployer.resume(record));
+      return bed.on(() -> bed.deployer.resume(record).map(DeployRun::json));
     });
   }
 
@@ -300,11 +299,11 @@ class DeployerTest {
     DeployBed bed = bed(vertx);
     verify(ctx, killAndResume(bed, "remove old", u -> {
       assertEquals("commit", u.getString("interrupted_step"));
-      assertEquals(true, u.getBoolean("gate_passed"));
+      assertEquals("await healthy", u.getString("done"));
     }), r -> {
       assertEquals("success", r.getString("outcome"));
-      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop"), bed.docker.mutations());
-      assertEquals(json(DbTool.drop(COPY)), bed.docker.oneShotSpecs.get("drop").body().getJsonArray("Cmd"));
+      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume()), bed.docker.mutations());
+      assertEquals(COPY, bed.store.keptCopy().getString("name"), "the copy is kept, not dropped, when a resumed commit finishes");
       assertNull(bed.docker.byAlias("old"));
       assertTrue(bed.docker.byAlias("new").running);
       assertEquals(D2, bed.store.current().getString("digest"));
@@ -321,7 +320,7 @@ class DeployerTest {
     verify(ctx, killAndResume(bed, "oneShot snapshot", u -> {
       assertEquals("snapshot", u.getString("interrupted_step"));
       assertEquals(COPY, u.getString("copy"));
-      assertFalse(u.containsKey("snapshot_done"));
+      assertEquals("stop old", u.getString("done"));
     }), r -> {
       assertEquals("rolled_back", r.getString("outcome"));
       assertTrue(r.getString("reason").contains("the agent stopped during 'snapshot'"), r.getString("reason"));
@@ -340,7 +339,7 @@ class DeployerTest {
     DeployBed bed = bed(vertx);
     verify(ctx, killAndResume(bed, "oneShot upgrade", u -> {
       assertEquals("upgrade", u.getString("interrupted_step"));
-      assertEquals(true, u.getBoolean("snapshot_done"));
+      assertEquals("snapshot", u.getString("done"));
     }), r -> {
       assertEquals("rolled_back", r.getString("outcome"));
       assertEquals(List.of("remove oneshot:upgrade", "oneShot restore", "rename old ut-x", "start old", "gate old"), bed.docker.mutations());
@@ -371,7 +370,7 @@ class DeployerTest {
     DeployBed bed = bed(vertx);
     verify(ctx, killAndResume(bed, "oneShot check", u -> {
       assertEquals("check database", u.getString("interrupted_step"));
-      assertFalse(u.containsKey("stopped_old"));
+      assertEquals("plan", u.getString("done"));
     }), r -> {
       assertEquals("failed", r.getString("outcome"));
       assertEquals("the agent stopped during 'check database' before anything was changed", r.getString("reason"));
@@ -398,7 +397,7 @@ class DeployerTest {
       assertEquals("v1", r.getJsonObject("to").getString("tag"), "a digest alone is named by the tag it was deployed as");
       assertEquals("skipped", byTag.result().getString("outcome"));
       assertEquals(List.of(), bed.docker.mutations());
-      assertEquals(List.of("verdict/skipped", "resolve/started", "resolve/done", "verdict/skipped"), bed.journalEntries());
+      assertEquals(List.of("resolve/started", "resolve/done", "verdict/skipped", "resolve/started", "resolve/done", "verdict/skipped"), bed.journalEntries());
       assertEquals(2, bed.deployments("skipped"));
       assertEquals(0, bed.metric("odoo_agent_deploy_duration_seconds_count"), "a skip is not a deploy duration");
       assertTrue(bed.docker.byAlias("old").running);
@@ -488,7 +487,7 @@ class DeployerTest {
     verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
       assertEquals("success", r.getString("outcome"));
       List<String> m = bed.docker.mutations();
-      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "oneShot drop", "remove image v0b", "remove image v0a"), m.subList(m.size() - 5, m.size()),
+      assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "remove image v0b", "remove image v0a"), m.subList(m.size() - 4, m.size()),
           "keep_images 3: v2 (running), v1 (previous) and v0c, the newest of the rest");
     });
   }

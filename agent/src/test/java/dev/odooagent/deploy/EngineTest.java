@@ -1,6 +1,5 @@
 package dev.odooagent.deploy;
 
-import dev.odooagent.docker.InspectFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odooagent.docker.InspectFixtures;
 import dev.odooagent.event.Source;
 import dev.odooagent.event.Trigger;
 import dev.odooagent.event.Verdict;
+import dev.odooagent.odoo.DbTool;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -91,7 +92,7 @@ class EngineTest {
     }).compose(x -> settled(bed, engine, 1)).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
       assertEquals(Collections.nCopies(10, Verdict.ACCEPTED), answers);
       assertEquals(List.of(digest(9)), deployedDigests(bed));
-      assertEquals(List.of("pull " + tag(9), "stop old", "rename old ut-x__prev_" + bed.journal.lastVerdict().getString("id").replace("-", ""),
+      assertEquals(List.of("pull " + tag(9), "oneShot check", "stop old", "rename old ut-x__prev_" + bed.journal.lastVerdict().getString("id").replace("-", ""),
           "create ut-x", "start new", "gate new", "remove old", "remove volume " + InspectFixtures.addonsVolume()),
           bed.docker.mutations(), "only the last image is pulled");
       assertEquals(9, bed.deployments("skipped"));
@@ -208,7 +209,7 @@ class EngineTest {
   void rollbackWithoutAPreviousImageIsRefused(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir);
     Engine engine = bed.engine(Duration.ZERO);
-    refused(ctx, bed.on(() -> engine.rollback("admin")), IllegalStateException.class,
+    refused(ctx, bed.on(() -> engine.rollback(Commands.RollbackMode.UNSPECIFIED, "admin")), IllegalStateException.class,
         "no previous image is recorded; nothing to roll back to", () -> {
           assertFalse(engine.busy());
           assertEquals(List.of(), bed.docker.all());
@@ -217,26 +218,63 @@ class EngineTest {
   }
 
   @Test
-  void rollbackRedeploysThePreviousImageWithoutAnUpgradeAndCountsItManual(Vertx vertx, VertxTestContext ctx) {
+  void rollbackAfterAnUpgradeNeedsAChoiceAndCodeOnlyRunsTheOlderCodeOnTheDatabaseAsItIs(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = new DeployBed(vertx, dir);
     String d2 = DeployBed.digest('2');
     bed.publish("sha-2222222", d2, bed.modulesWith("ipai_core", "18.0.1.1.0"), 10);
     Engine engine = bed.engine(Duration.ZERO);
     String d1 = DeployBed.digestOf(bed.v1);
-    bed.on(() -> engine.deploy("sha-2222222", null, false, "admin")).compose(x -> settled(bed, engine, 1)).compose(x -> {
+    Future<String> unspecified = bed.on(() -> engine.deploy("sha-2222222", null, false, "admin"))
+        .compose(x -> settled(bed, engine, 1))
+        .compose(x -> bed.on(() -> engine.rollback(Commands.RollbackMode.UNSPECIFIED, "admin")));
+    unspecified.recover(refusal -> {
+      ctx.verify(() -> {
+        assertTrue(refusal.getMessage().contains("upgraded modules [\"ipai_core\"]; say how to roll back: --restore-database (puts back"),
+            refusal.getMessage());
+        assertTrue(refusal.getMessage().contains("every row and file written since then is lost"), refusal.getMessage());
+        assertTrue(refusal.getMessage().contains("--code-only (keeps the database as it is"), refusal.getMessage());
+        assertFalse(engine.busy(), "nothing was queued");
+      });
       bed.docker.mark();
-      return bed.on(() -> engine.rollback("admin"));
+      return bed.on(() -> engine.rollback(Commands.RollbackMode.CODE_ONLY, "admin"));
     }).compose(x -> settled(bed, engine, 2)).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      assertTrue(unspecified.failed(), "a rollback after an upgrade must say which");
       JsonObject v = bed.journal.lastVerdict();
       assertEquals("success", v.getString("outcome"));
       assertEquals("manual rollback", v.getString("reason"));
       assertEquals(new JsonArray(), v.getJsonArray("modules"), "going back does not run -u of the older modules");
       assertEquals(new JsonObject().put("tag", "v1").put("digest", d1), v.getJsonObject("to"));
-      assertTrue(bed.docker.mutations().stream().noneMatch(c -> c.startsWith("oneShot ") || c.startsWith("pull ")),
-          bed.docker.mutations().toString());
+      assertTrue(bed.docker.mutations().stream().noneMatch(c -> c.startsWith("pull ") || c.equals("oneShot upgrade")
+          || c.equals("oneShot snapshot") || c.equals("oneShot restore")), bed.docker.mutations().toString());
       assertEquals(1, bed.rollbacks("manual"));
       assertEquals(d1, bed.store.current().getString("digest"));
       assertEquals(d2, bed.store.previous().getString("digest"));
+      assertTrue(bed.store.rejectedBy(d2).contains("rolled back by an operator"), "the version left stays refused to triggers");
+      assertNull(bed.store.keptCopy(), "a copy of a version no longer running can never be restored: dropped");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void rollbackWithRestoreDatabasePutsBackTheKeptCopyAfterASafetyCopyOfTheDatabaseAsItIs(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    String d2 = DeployBed.digest('2');
+    bed.publish("sha-2222222", d2, bed.modulesWith("ipai_core", "18.0.1.1.0"), 10);
+    Engine engine = bed.engine(Duration.ZERO);
+    String[] kept = new String[1];
+    bed.on(() -> engine.deploy("sha-2222222", null, false, "admin")).compose(x -> settled(bed, engine, 1)).compose(x -> {
+      kept[0] = bed.store.keptCopy().getString("name");
+      bed.docker.mark();
+      return bed.on(() -> engine.rollback(Commands.RollbackMode.RESTORE_DATABASE, "admin"));
+    }).compose(x -> settled(bed, engine, 2)).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      JsonObject v = bed.journal.lastVerdict();
+      assertEquals("success", v.getString("outcome"), v.encodePrettily());
+      List<String> m = bed.docker.mutations();
+      assertTrue(m.indexOf("oneShot snapshot") < m.indexOf("oneShot restore") && m.indexOf("oneShot snapshot") > m.indexOf("stop new"), m.toString());
+      assertEquals(new JsonArray(DbTool.restore("odoo", kept[0])), bed.docker.oneShotSpecs.get("restore").body().getJsonArray("Cmd"));
+      assertFalse(m.contains("oneShot upgrade"), m.toString());
+      assertNull(bed.store.keptCopy(), "the kept copy became the database");
+      assertEquals(1, bed.rollbacks("manual"));
       ctx.completeNow();
     })));
   }

@@ -9,6 +9,7 @@ import dev.odooagent.docker.ImageInfo;
 import dev.odooagent.docker.InspectFixtures;
 import dev.odooagent.docker.MemoryStats;
 import dev.odooagent.docker.OneShotResult;
+import dev.odooagent.docker.Owned;
 import dev.odooagent.docker.RegistryAuth;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -209,7 +210,7 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
-  public Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress) {
+  public Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress, Duration timeout) {
     return call("pull " + imageName(digest), () -> {
       ImageInfo image = registry.get(digest);
       if (image == null) {
@@ -235,7 +236,7 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
-  public Future<String> createContainer(ContainerSpec spec) {
+  public Future<Owned> createContainer(ContainerSpec spec) {
     return call("create " + spec.name(), () -> {
       if (find(spec.name()) != null) {
         throw new DockerException("create container " + spec.name() + " failed: Conflict. The container name \"/"
@@ -246,7 +247,9 @@ final class FakeDockerEngine implements DockerEngine {
       if (createLeavesContainerAndFails != null) {
         throw new DockerException(createLeavesContainerAndFails, null);
       }
-      return Future.succeededFuture(b.id);
+      String deployId = spec.body().getJsonObject("Labels", new JsonObject()).getString(ContainerSpecs.LABEL_DEPLOY);
+      return Future.succeededFuture(Owned.labelled(b.info(), deployId).orElseThrow(
+          () -> new IllegalArgumentException("the agent created " + spec.name() + " without its deploy label")));
     });
   }
 
@@ -271,7 +274,8 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
-  public Future<Void> stopContainer(String id, Duration timeout) {
+  public Future<Void> stopContainer(Owned c, Duration timeout) {
+    String id = c.id();
     return call("stop " + nameOf(id), () -> {
       existing(id).running = false;
       return Future.succeededFuture();
@@ -279,7 +283,8 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
-  public Future<Void> renameContainer(String id, String newName) {
+  public Future<Void> renameContainer(Owned c, String newName) {
+    String id = c.id();
     return call("rename " + nameOf(id) + " " + newName, () -> {
       Box b = existing(id);
       Box other = find(newName);
@@ -292,7 +297,8 @@ final class FakeDockerEngine implements DockerEngine {
   }
 
   @Override
-  public Future<Void> removeContainer(String id) {
+  public Future<Void> removeContainer(Owned c) {
+    String id = c.id();
     Box b = find(id);
     return call(b == null ? "remove absent " + id : "remove " + b.alias, () -> {
       if (b != null) {

@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +24,21 @@ class StateStoreTest {
 
   @TempDir
   Path dir;
+  private Vertx vertx;
+
+  @BeforeEach
+  void vertx() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterEach
+  void close() {
+    join(vertx.close());
+  }
+
+  private static <T> T join(Future<T> f) {
+    return f.toCompletionStage().toCompletableFuture().join();
+  }
 
   private static JsonObject image(String tag, String digest) {
     return new JsonObject().put("tag", tag).put("digest", digest);
@@ -32,7 +51,7 @@ class StateStoreTest {
 
   @Test
   void startsEmpty() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     assertNull(s.current());
     assertNull(s.previous());
     assertNull(s.pinned());
@@ -41,7 +60,7 @@ class StateStoreTest {
 
   @Test
   void aCommittedDeployMovesTheOldImageToPrevious() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.running(image("v1", A), "t0");
     s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
     assertEquals(image("sha-bbbbbbb", B).put("since", "t1"), s.current());
@@ -53,7 +72,7 @@ class StateStoreTest {
 
   @Test
   void committingTheSameDigestOrFromNothingKeepsPrevious() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
     s.committed(image("sha-bbbbbbb", B), from("sha-bbbbbbb", B), "t2");
     assertEquals(image("v1", A), s.previous(), "a redeploy of what runs must not make it its own previous");
@@ -65,7 +84,7 @@ class StateStoreTest {
 
   @Test
   void runningKeepsPrevious() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
     s.running(image("v1", A), "t2");
     assertEquals(image("v1", A).put("since", "t2"), s.current());
@@ -74,22 +93,22 @@ class StateStoreTest {
 
   @Test
   void pinAndUnpin() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.pin(image("sha-bbbbbbb", B));
     assertEquals(image("sha-bbbbbbb", B), s.pinned());
     assertEquals("sha-bbbbbbb", s.tagOf(B), "a pin remembers the tag of its digest");
-    s.pin(null);
+    join(s.pin(null));
     assertNull(s.pinned());
-    assertNull(new StateStore(dir).pinned());
+    assertNull(new StateStore(vertx, dir).pinned());
   }
 
   @Test
   void everythingSurvivesAReload() throws IOException {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.running(image("v1", A), "t0");
     s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
-    s.pin(image("sha-ccccccc", C));
-    StateStore again = new StateStore(dir);
+    join(s.pin(image("sha-ccccccc", C)));
+    StateStore again = new StateStore(vertx, dir);
     assertEquals(s.current(), again.current());
     assertEquals(s.previous(), again.previous());
     assertEquals(s.pinned(), again.pinned());
@@ -99,8 +118,37 @@ class StateStoreTest {
   }
 
   @Test
+  void theHostRemembersWhatItLeftRejectedAndFailedAcrossAReload() {
+    StateStore s = new StateStore(vertx, dir);
+    s.running(image("v1", A), "t0");
+    s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
+    s.rejected(C, "deploy d3 rolled back: health_failed");
+    s.keptCopy(new JsonObject().put("name", "odoo__pre_d2"));
+    join(s.failed(new JsonObject().put("deploy_id", "d3").put("reason", "old one failed too")));
+    StateStore again = new StateStore(vertx, dir);
+    assertEquals("t1", again.leftAt(A), "v1 was left for B");
+    assertNull(again.leftAt(B), "what runs now was not left");
+    assertEquals("deploy d3 rolled back: health_failed", again.rejectedBy(C));
+    assertEquals("old one failed too", again.failure());
+    assertEquals("odoo__pre_d2", again.keptCopy().getString("name"));
+    assertEquals(B, again.current().getString("digest"));
+  }
+
+  @Test
+  void goingBackToADigestForgetsThatItWasLeftAndCommittingOneForgetsItsRejection() {
+    StateStore s = new StateStore(vertx, dir);
+    s.committed(image("sha-bbbbbbb", B), from("v1", A), "t1");
+    s.rejected(C, "rolled back");
+    s.running(image("v1", A), "t2");
+    assertNull(s.leftAt(A), "an operator moved the host back to A: it runs, so it is not 'left'");
+    s.committed(image("sha-ccccccc", C), from("v1", A), "t3");
+    assertNull(s.rejectedBy(C), "an operator deployed C and it committed");
+    assertEquals("t3", s.leftAt(A));
+  }
+
+  @Test
   void tagOfIsTheLastTagADigestWasDeployedOrPinnedAs() {
-    StateStore s = new StateStore(dir);
+    StateStore s = new StateStore(vertx, dir);
     s.running(image("latest", A), "t0");
     assertEquals("latest", s.tagOf(A));
     s.committed(image("sha-aaaaaaa", A), from(null, null), "t1");
@@ -113,7 +161,7 @@ class StateStoreTest {
   @Test
   void aCorruptStateFileSaysWhatToDo() throws IOException {
     Files.writeString(dir.resolve("state.json"), "{\"current\": ");
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new StateStore(dir));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new StateStore(vertx, dir));
     assertTrue(e.getMessage().contains(dir.resolve("state.json").toString()), e.getMessage());
     assertTrue(e.getMessage().contains("move it aside to start fresh"), e.getMessage());
   }

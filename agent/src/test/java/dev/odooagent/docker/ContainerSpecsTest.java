@@ -31,7 +31,7 @@ class ContainerSpecsTest {
   @Test
   void recreateReplacesOnlyTheImageAndLeavesWhatCameFromTheOldImageToTheNewOne() {
     ContainerInfo old = compose();
-    ContainerSpec spec = ContainerSpecs.recreate(old, image, NEW);
+    ContainerSpec spec = ContainerSpecs.recreate(old, image, NEW, "d-test");
     JsonObject body = spec.body();
 
     assertEquals("ut-x", spec.name());
@@ -43,8 +43,12 @@ class ContainerSpecsTest {
     assertFalse(body.containsKey("Hostname"), "the hostname is the old container's short id, which the engine assigns anew");
     assertEquals(new JsonArray().add("DB_PASSWORD_FILE=/run/secrets/db_password").add("PGAPPNAME=odoo-ut"), body.getJsonArray("Env"),
         "only the operator's env is kept; LANG, ODOO_RC and PATH come from the image");
-    assertEquals(Set.copyOf(COMPOSE_LABELS), body.getJsonObject("Labels").fieldNames(),
-        "compose labels are kept; the image's odoo.modules and OCI labels are not copied over the new image's");
+    Set<String> labels = new java.util.HashSet<>(COMPOSE_LABELS);
+    labels.addAll(List.of(ContainerSpecs.LABEL_MANAGED, ContainerSpecs.LABEL_DEPLOY));
+    assertEquals(labels, body.getJsonObject("Labels").fieldNames(),
+        "compose labels are kept and the agent's own mark added; the image's odoo.modules and OCI labels are not copied");
+    assertEquals("d-test", body.getJsonObject("Labels").getString(ContainerSpecs.LABEL_DEPLOY),
+        "the deploy id: only this deploy's recovery may remove it");
     assertEquals("odoo", body.getJsonObject("Labels").getString("com.docker.compose.service"));
     assertEquals(new JsonObject(), body.getJsonObject("ExposedPorts"));
     assertEquals(new JsonObject(), body.getJsonObject("Volumes"));
@@ -57,7 +61,7 @@ class ContainerSpecsTest {
   void recreateCopiesHostConfigVerbatimAsACopy() {
     ContainerInfo old = compose();
     JsonObject oldHost = old.raw().getJsonObject("HostConfig").copy();
-    JsonObject host = ContainerSpecs.recreate(old, image, NEW).body().getJsonObject("HostConfig");
+    JsonObject host = ContainerSpecs.recreate(old, image, NEW, "d-test").body().getJsonObject("HostConfig");
 
     assertEquals(oldHost, host);
     assertEquals(new JsonArray().add("ut-x-filestore:/var/lib/odoo").add("/tmp/ut-x-conf/odoo.conf:/etc/odoo/odoo.conf:ro"),
@@ -75,7 +79,7 @@ class ContainerSpecsTest {
   @Test
   void recreateGivesThePrimaryNetworkItsAliasesWithoutTheShortIdAndReturnsExtraNetworksSeparately() {
     ContainerInfo old = compose();
-    ContainerSpec spec = ContainerSpecs.recreate(old, image, NEW);
+    ContainerSpec spec = ContainerSpecs.recreate(old, image, NEW, "d-test");
     String shortId = old.id().substring(0, 12);
     // the engine added the short id alias on both networks
     assertTrue(old.raw().getJsonObject("NetworkSettings").getJsonObject("Networks").getJsonObject("odoo-testbed")
@@ -93,7 +97,7 @@ class ContainerSpecsTest {
   @Test
   void recreateKeepsSettingsTheOperatorGaveEvenWhereTheImageHasItsOwn() {
     ContainerInfo old = host();
-    JsonObject body = ContainerSpecs.recreate(old, image, NEW).body();
+    JsonObject body = ContainerSpecs.recreate(old, image, NEW, "d-test").body();
 
     assertEquals("101:101", body.getString("User"));
     assertEquals("/var/lib/odoo", body.getString("WorkingDir"));
@@ -102,14 +106,15 @@ class ContainerSpecsTest {
     assertEquals(new JsonArray().add("CMD-SHELL").add("curl -fsS http://127.0.0.1:18498/web/health"),
         body.getJsonObject("Healthcheck").getJsonArray("Test"));
     assertEquals(5_000_000_000L, body.getJsonObject("Healthcheck").getLong("Interval"));
-    assertEquals(new JsonObject().put("team", "ops"), body.getJsonObject("Labels"));
+    assertEquals(new JsonObject().put("team", "ops").put(ContainerSpecs.LABEL_MANAGED, "true").put(ContainerSpecs.LABEL_DEPLOY, "d-test"),
+        body.getJsonObject("Labels"));
     assertEquals(new JsonArray().add("DB_PASSWORD_FILE=/run/secrets/db_password"), body.getJsonArray("Env"));
     assertEquals("vm", body.getString("Hostname"), "on the host network the hostname is the host's, not the container id");
   }
 
   @Test
   void hostNetworkingHasItsOneEndpointAndNoExtraNetworks() {
-    ContainerSpec spec = ContainerSpecs.recreate(host(), image, NEW);
+    ContainerSpec spec = ContainerSpecs.recreate(host(), image, NEW, "d-test");
     JsonObject body = spec.body();
     assertEquals("host", body.getJsonObject("HostConfig").getString("NetworkMode"));
     assertEquals("no", body.getJsonObject("HostConfig").getJsonObject("RestartPolicy").getString("Name"));
@@ -128,7 +133,7 @@ class ContainerSpecsTest {
     raw.getJsonObject("HostConfig").put("NetworkMode", "container:" + other).remove("PortBindings");
     raw.getJsonObject("NetworkSettings").put("Networks", new JsonObject());
 
-    ContainerSpec spec = ContainerSpecs.recreate(InspectFixtures.container(raw), image, NEW);
+    ContainerSpec spec = ContainerSpecs.recreate(InspectFixtures.container(raw), image, NEW, "d-test");
     assertFalse(spec.body().containsKey("Hostname"), "conflicting options: hostname and the network mode");
     assertFalse(spec.body().containsKey("NetworkingConfig"));
     assertTrue(spec.extraNetworks().isEmpty());
@@ -136,7 +141,7 @@ class ContainerSpecsTest {
 
   @Test
   void withoutTheOldImageConfigEverythingTheContainerHadIsKept() {
-    JsonObject body = ContainerSpecs.recreate(compose(), null, NEW).body();
+    JsonObject body = ContainerSpecs.recreate(compose(), null, NEW, "d-test").body();
     assertEquals(new JsonArray().add("odoo"), body.getJsonArray("Cmd"));
     assertEquals(new JsonArray().add("/usr/local/bin/odoo-entrypoint.sh"), body.getJsonArray("Entrypoint"));
     assertEquals("odoo", body.getString("User"));
@@ -209,7 +214,7 @@ class ContainerSpecsTest {
     ContainerInfo old = InspectFixtures.container(raw);
     JsonArray oldBinds = raw.getJsonObject("HostConfig").getJsonArray("Binds");
 
-    JsonArray binds = ContainerSpecs.recreate(old, null, NEW).body().getJsonObject("HostConfig").getJsonArray("Binds");
+    JsonArray binds = ContainerSpecs.recreate(old, null, NEW, "d-test").body().getJsonObject("HostConfig").getJsonArray("Binds");
 
     assertTrue(binds.contains(data + ":/srv/data"), "the data volume keeps its content in the new container: " + binds);
     assertEquals(oldBinds.size() + 1, binds.size(), "nothing else is added: " + binds);
