@@ -1,6 +1,5 @@
 package dev.odooagent.deploy;
 
-import dev.odooagent.docker.InspectFixtures;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.odooagent.docker.ContainerSpec;
 import dev.odooagent.docker.DockerException;
 import dev.odooagent.docker.ImageInfo;
+import dev.odooagent.docker.InspectFixtures;
 import dev.odooagent.docker.OneShotResult;
 import dev.odooagent.event.Source;
 import dev.odooagent.event.Trigger;
 import dev.odooagent.event.Verdict;
 import dev.odooagent.odoo.DbTool;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -489,6 +490,70 @@ class DeployerTest {
       List<String> m = bed.docker.mutations();
       assertEquals(List.of("remove old", "remove volume " + InspectFixtures.addonsVolume(), "remove image v0b", "remove image v0a"), m.subList(m.size() - 4, m.size()),
           "keep_images 3: v2 (running), v1 (previous) and v0c, the newest of the rest");
+    });
+  }
+
+  @Test
+  void recoveryThatFindsAContainerTheAgentDidNotMakeInTheServicePlaceStandsStillAndTouchesNothing(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx);
+    Promise<Void> gating = Promise.promise();
+    bed.gate.holdNext(gating);
+    bed.run(bed.request("d1", V2, null));
+    String foreignId = "f".repeat(64);
+    Future<JsonObject> resumed = gating.future().compose(x -> {
+      // the agent is killed mid-gate; the operator removes the failed container and starts the service by hand
+      bed.restart();
+      bed.docker.containers.remove(bed.docker.byAlias("new").id);
+      JsonObject raw = InspectFixtures.json(InspectFixtures.COMPOSE).put("Id", foreignId);
+      bed.docker.add(foreignId, "foreign", "ut-x", bed.v1.id(), true, raw);
+      return bed.on(() -> bed.deployer.resume(bed.journal.unfinished()).map(DeployRun::json));
+    });
+    verify(ctx, resumed, r -> {
+      assertEquals("failed", r.getString("outcome"));
+      assertTrue(r.getString("reason").contains("container ut-x (" + foreignId.substring(0, 12) + ") was not made by the agent"),
+          r.getString("reason"));
+      assertTrue(r.getString("reason").contains("odoo-agent deploy TAG"), "it says what to do: " + r.getString("reason"));
+      assertTrue(bed.docker.byAlias("foreign").running, "the operator's container still serves");
+      assertEquals("ut-x", bed.docker.byAlias("foreign").name);
+      assertTrue(bed.docker.mutations().stream().noneMatch(m -> m.contains("foreign")), bed.docker.mutations().toString());
+      assertEquals(ASIDE, bed.docker.byAlias("old").name, "the old container stays aside, stopped");
+      assertFalse(bed.docker.byAlias("old").running);
+      assertEquals(AgentState.FAILED, bed.machine.state());
+      assertEquals(r.getString("reason"), bed.store.failure(), "FAILED is persisted until an operator acts");
+      assertEquals(AgentState.FAILED, new AgentState.Machine(new StateStore(vertx, dir.resolve("state")).failed() != null
+          ? AgentState.FAILED : AgentState.IDLE, (a, b) -> { }).state(), "and a restarted agent starts in it");
+    });
+  }
+
+  @Test
+  void aRollbackRetriesATransientFailureWithinTheRollbackTimeout(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx, "rollback_timeout: 30s");
+    bed.docker.oneShots.put("upgrade", spec -> new OneShotResult(1, false, "psycopg2.OperationalError: server closed the connection"));
+    int[] restores = {0};
+    bed.docker.oneShots.put("restore", spec -> ++restores[0] == 1
+        ? new OneShotResult(2, false, "psycopg2.OperationalError: could not connect to server: Connection refused")
+        : new OneShotResult(0, false, "restore odoo <- " + COPY + " done"));
+    verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
+      assertEquals("rolled_back", r.getString("outcome"), r.encodePrettily());
+      assertEquals("upgrade_failed", r.getString("rollback_reason"));
+      assertEquals(2, restores[0], "the first restore met the outage; the second, after a backoff, put the database back");
+      assertTrue(bed.docker.byAlias("old").running);
+      assertEquals("ut-x", bed.docker.byAlias("old").name);
+      assertEquals(AgentState.IDLE, bed.machine.state());
+      assertNull(bed.store.failed());
+      assertTrue(bed.store.rejectedBy(D2).contains("rolled back: upgrade_failed"), "the digest that failed is rejected");
+    });
+  }
+
+  @Test
+  void anEngineErrorAfterTheStopIsAnEngineFailureNotAHealthFailure(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx);
+    bed.docker.failures.put("create ut-x", new DockerException("create container ut-x failed: Cannot connect to the Docker daemon", null));
+    verify(ctx, bed.run(bed.request("d1", V2, null)), r -> {
+      assertEquals("rolled_back", r.getString("outcome"), r.encodePrettily());
+      assertEquals("engine_failed", r.getString("rollback_reason"));
+      assertEquals(1, bed.rollbacks("engine_failed"));
+      assertEquals(0, bed.rollbacks("health_failed"));
     });
   }
 }

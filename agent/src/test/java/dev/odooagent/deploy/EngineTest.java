@@ -365,4 +365,61 @@ class EngineTest {
           ctx.completeNow();
         })));
   }
+
+  @Test
+  void aTriggerQueuedDuringTheDeployThatRollsItsDigestBackIsNotStarted(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    String d2 = DeployBed.digest('2');
+    bed.publish("sha-2222222", d2, bed.v1Modules(), 10);
+    bed.gate.verdicts.put("new", new HealthGate.Verdict(false, "3 probes of /web/health answered 500"));
+    Engine engine = bed.engine(Duration.ZERO);
+    Promise<Void> gating = Promise.promise();
+    Promise<HealthGate.Verdict> verdict = bed.gate.holdNext(gating);
+    bed.on(() -> Future.succeededFuture(engine.offer(new Trigger(Source.GITHUB, "sha-2222222", d2, "g-1", Instant.now()))));
+    gating.future().compose(x -> {
+      // while d2 is being gated, a registry notification for the same digest arrives: it passes the queue-time check
+      Verdict second = engine.offer(new Trigger(Source.REGISTRY, "sha-2222222", d2, "r-1", Instant.now()));
+      ctx.verify(() -> assertEquals(Verdict.ACCEPTED, second));
+      verdict.complete(new HealthGate.Verdict(false, "3 probes of /web/health answered 500"));
+      return settled(bed, engine, 2);
+    }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      JsonArray h = bed.journal.history(2);
+      assertEquals("skipped", h.getJsonObject(0).getString("outcome"), h.encodePrettily());
+      assertTrue(h.getJsonObject(0).getString("reason").contains("was rolled back on this host"), h.getJsonObject(0).getString("reason"));
+      assertEquals("rolled_back", h.getJsonObject(1).getString("outcome"));
+      assertEquals(1, bed.docker.mutations().stream().filter(m -> m.equals("create ut-x")).count(), "d2 was started once, not twice");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aFailedVerdictHoldsAcrossARestartUntilAnOperatorActs(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    String d2 = DeployBed.digest('2');
+    bed.publish("sha-2222222", d2, bed.v1Modules(), 10);
+    String d3 = DeployBed.digest('3');
+    bed.publish("sha-3333333", d3, bed.v1Modules(), 20);
+    bed.gate.verdicts.put("new", new HealthGate.Verdict(false, "never healthy"));
+    bed.gate.verdicts.put("old", new HealthGate.Verdict(false, "connection refused"));
+    Engine first = bed.engine(Duration.ZERO);
+    bed.on(() -> first.deploy("sha-2222222", null, false, "admin")).compose(x -> settled(bed, first, 1)).compose(x -> {
+      bed.restart();
+      Engine again = bed.engine(Duration.ZERO);
+      ctx.verify(() -> {
+        assertEquals(AgentState.FAILED, bed.machine.state(), "the restarted agent starts FAILED");
+        assertEquals("failed", again.status().getString("state"));
+        assertFalse(again.status().getBoolean("ready"));
+        assertTrue(again.status().getJsonObject("failed").getString("action").contains("an operator must act"));
+        assertEquals(Verdict.IGNORED, again.offer(new Trigger(Source.POLL, "latest", d3, null, Instant.now())));
+      });
+      bed.gate.verdicts.remove("new");
+      return bed.on(() -> again.deploy("sha-3333333", null, false, "admin")).compose(y -> settled(bed, again, 2)).map(again);
+    }).onComplete(ctx.succeeding(again -> ctx.verify(() -> {
+      assertEquals("success", bed.journal.lastVerdict().getString("outcome"));
+      assertNull(bed.store.failed());
+      assertTrue(again.status().getBoolean("ready"));
+      assertEquals("idle", again.status().getString("state"));
+      ctx.completeNow();
+    })));
+  }
 }
