@@ -301,11 +301,43 @@ public final class Main {
     }
   }
 
-  @Command(name = "rollback", description = "Go back to the previous good image.")
+  @Command(name = "rollback", description = "Go back to the previous good image. After a deploy that upgraded modules, "
+      + "say what happens to the database: --restore-database or --code-only.")
   static final class Rollback extends Client {
+    @picocli.CommandLine.ArgGroup(exclusive = true)
+    Mode mode;
+
+    /** The two answers to "what happens to the database". */
+    static final class Mode {
+      @Option(names = "--restore-database", description = "put back the database and filestore from the copy taken before the upgrade")
+      boolean restore;
+
+      @Option(names = "--code-only", description = "keep the database as it is and run the older code on it")
+      boolean codeOnly;
+    }
+
     @Override
     public Integer call() throws Exception {
-      return command("/rollback", new JsonObject());
+      JsonObject plan = parse(call("GET", "/rollback", null, false).body());
+      if (plan.getString("error") != null) {
+        err().println("odoo-agent: " + plan.getString("error"));
+        return 1;
+      }
+      JsonObject options = plan.getJsonObject("options", new JsonObject());
+      String chosen = mode == null ? null : mode.restore ? "restore_database" : "code_only";
+      out().printf("rollback: %s -> %s%n", image(plan.getJsonObject("from")), image(plan.getJsonObject("to")));
+      if (chosen == null && plan.getBoolean("needs_choice", false)) {
+        err().println("odoo-agent: the running version upgraded modules " + plan.getJsonArray("upgraded").encode()
+            + "; nothing was done. Choose what happens to the database:");
+        err().println("  --restore-database  " + options.getString("restore_database", "unavailable: " + plan.getString("restore_unavailable")));
+        err().println("  --code-only         " + options.getString("code_only"));
+        return 1;
+      }
+      String loses = options.getString(chosen == null ? "code_only" : chosen);
+      if (loses != null) {
+        out().println("database: " + loses);
+      }
+      return command("/rollback", chosen == null ? new JsonObject() : new JsonObject().put("mode", chosen));
     }
   }
 }

@@ -45,6 +45,7 @@ public final class Engine implements Commands, TriggerSink {
   private final Duration settle;
   private final Context context;
   private DeployRun pending;
+  private DeployRun current;
   private long settleTimer = -1;
   private boolean running;
 
@@ -99,6 +100,11 @@ public final class Engine implements Commands, TriggerSink {
     TriggerPolicy.Decision d = policy.judge(t, store);
     if (!d.accepted()) {
       LOG.info("{} trigger for {} ignored: {}", t.source().label(), t.tag(), d.reason());
+      return Verdict.IGNORED;
+    }
+    if (t.digest() != null && (inFlight(current, t.digest()) || inFlight(pending, t.digest()))) {
+      // the poll and a webhook often name the digest a deploy is already moving to: one deploy is enough
+      LOG.debug("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
     enqueue(DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
@@ -181,7 +187,7 @@ public final class Engine implements Commands, TriggerSink {
     JsonArray upgraded = cur == null ? new JsonArray() : cur.getJsonArray("upgraded", new JsonArray());
     plan.put("upgraded", upgraded).put("needs_choice", !upgraded.isEmpty());
     if (upgraded.isEmpty()) {
-      return plan.put("options", new JsonObject().put("code_only", "nothing: the running version upgraded no module, so "
+      return plan.put("options", new JsonObject().put("code_only", "stays as it is: the running version upgraded no module, so "
           + label(prev) + " runs on the database it ran on before"));
     }
     JsonObject kept = store.keptCopy();
@@ -275,12 +281,18 @@ public final class Engine implements Commands, TriggerSink {
     DeployRun r = pending;
     pending = null;
     running = true;
+    current = r;
     metrics.set("odoo_agent_deploy_in_progress", true);
     deployer.run(r).onComplete(x -> context.runOnContext(v -> finished()));
   }
 
+  private static boolean inFlight(DeployRun r, String digest) {
+    return r != null && digest.equals(r.to().digest());
+  }
+
   private void finished() {
     running = false;
+    current = null;
     metrics.set("odoo_agent_deploy_in_progress", false);
     next();
   }

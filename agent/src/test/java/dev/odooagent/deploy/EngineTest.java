@@ -377,8 +377,8 @@ class EngineTest {
     Promise<HealthGate.Verdict> verdict = bed.gate.holdNext(gating);
     bed.on(() -> Future.succeededFuture(engine.offer(new Trigger(Source.GITHUB, "sha-2222222", d2, "g-1", Instant.now()))));
     gating.future().compose(x -> {
-      // while d2 is being gated, a registry notification for the same digest arrives: it passes the queue-time check
-      Verdict second = engine.offer(new Trigger(Source.REGISTRY, "sha-2222222", d2, "r-1", Instant.now()));
+      // while d2 is being gated, an MQTT tag event without a digest arrives: only its resolved digest can be judged
+      Verdict second = engine.offer(new Trigger(Source.MQTT, "sha-2222222", null, null, Instant.now()));
       ctx.verify(() -> assertEquals(Verdict.ACCEPTED, second));
       verdict.complete(new HealthGate.Verdict(false, "3 probes of /web/health answered 500"));
       return settled(bed, engine, 2);
@@ -388,6 +388,27 @@ class EngineTest {
       assertTrue(h.getJsonObject(0).getString("reason").contains("was rolled back on this host"), h.getJsonObject(0).getString("reason"));
       assertEquals("rolled_back", h.getJsonObject(1).getString("outcome"));
       assertEquals(1, bed.docker.mutations().stream().filter(m -> m.equals("create ut-x")).count(), "d2 was started once, not twice");
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
+  void aTriggerForTheDigestAlreadyBeingDeployedIsNotQueuedAgain(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    String d2 = DeployBed.digest('2');
+    bed.publish("sha-2222222", d2, bed.v1Modules(), 10);
+    Engine engine = bed.engine(Duration.ZERO);
+    Promise<Void> gating = Promise.promise();
+    Promise<HealthGate.Verdict> verdict = bed.gate.holdNext(gating);
+    bed.on(() -> Future.succeededFuture(engine.offer(new Trigger(Source.POLL, "latest", d2, null, Instant.now()))));
+    gating.future().compose(x -> {
+      ctx.verify(() -> assertEquals(Verdict.IGNORED, engine.offer(new Trigger(Source.POLL, "latest", d2, null, Instant.now())),
+          "the poll's next look at the channel, mid-deploy"));
+      verdict.complete(new HealthGate.Verdict(true, ""));
+      return settled(bed, engine, 1);
+    }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      assertEquals(1, bed.journal.history(10).size(), "one deploy, no skipped duplicate: " + bed.journal.history(10).encode());
+      assertEquals(0, bed.deployments("skipped"));
       ctx.completeNow();
     })));
   }

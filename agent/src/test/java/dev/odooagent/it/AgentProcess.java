@@ -56,6 +56,8 @@ final class AgentProcess implements AutoCloseable {
     set("deploy.coalesce_window", "0");
     // the test bed's images are shared by every test: pruning is proved in DeployerTest, not on them
     set("deploy.keep_images", "100");
+    // every IT asserts that no safety copy is left; keeping one for rollback --restore-database is proved in its own IT
+    set("deploy.keep_copy", "0");
     set("http.listen", "127.0.0.1:" + adminPort);
     set("http.admin_token_file", dir.resolve("admin-token").toString());
     set("webhooks.listen", "127.0.0.1:" + hookPort);
@@ -197,6 +199,14 @@ final class AgentProcess implements AutoCloseable {
       return false;
     });
     return found[0];
+  }
+
+  /** Runs the CLI against this agent's config, as an operator in a shell would. */
+  TestBed.Result cli(String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("project.root", "..")).resolve("agent/bin/odoo-agent").toString()));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--config", config.toString()));
+    return TestBed.exec(cmd, Map.of(), Duration.ofMinutes(1));
   }
 
   /** The journal's lines. */

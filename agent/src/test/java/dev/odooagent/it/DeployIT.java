@@ -49,7 +49,8 @@ class DeployIT {
     JsonObject i = new JsonArray(docker("inspect", container)).getJsonObject(0);
     JsonObject cfg = i.getJsonObject("Config");
     JsonObject labels = cfg.getJsonObject("Labels").copy();
-    labels.fieldNames().removeIf(k -> k.startsWith("org.opencontainers.image.") || k.equals("odoo.modules"));
+    // the image's labels change with it; the agent's own mark (odoo-agent.*) is what it adds to a container it makes
+    labels.fieldNames().removeIf(k -> k.startsWith("org.opencontainers.image.") || k.equals("odoo.modules") || k.startsWith("odoo-agent."));
     JsonObject nets = new JsonObject();
     i.getJsonObject("NetworkSettings").getJsonObject("Networks").forEach(e -> {
       JsonArray aliases = new JsonArray();
@@ -103,6 +104,8 @@ class DeployIT {
     String newId = docker("inspect", "--format", "{{.Id}}", odoo.name).strip();
     assertFalse(newId.equals(oldId));
     assertEquals(before, operatorConfig(odoo.name, newId.substring(0, 12)), "the new container has the old one's config");
+    assertEquals(d.getString("id"), docker("inspect", "--format", "{{index .Config.Labels \"odoo-agent.deploy\"}}", odoo.name).strip(),
+        "and the agent's mark, so that only this agent's recovery may ever remove it");
     JsonObject status = agent.status();
     assertEquals("v2", status.getJsonObject("current").getString("tag"));
     assertEquals(odoo.startedDigest, status.getJsonObject("previous").getString("digest"));
