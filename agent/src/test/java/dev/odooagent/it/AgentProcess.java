@@ -58,6 +58,7 @@ final class AgentProcess implements AutoCloseable {
     set("deploy.keep_images", "100");
     // every IT asserts that no safety copy is left; keeping one for rollback --restore-database is proved in its own IT
     set("deploy.keep_copy", "0");
+    set("deploy.rollback_timeout", "1m");
     set("http.listen", "127.0.0.1:" + adminPort);
     set("http.admin_token_file", dir.resolve("admin-token").toString());
     set("webhooks.listen", "127.0.0.1:" + hookPort);

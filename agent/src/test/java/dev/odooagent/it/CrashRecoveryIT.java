@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Issue 3: the agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
+/** The agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
 class CrashRecoveryIT {
   static final int PORT = 18061;
   OdooFixture odoo;
@@ -29,6 +29,9 @@ class CrashRecoveryIT {
     }
   }
 
+  /** The one-shot container (by role) that is paused to hold a kill inside a step that is otherwise too quick to hit. */
+  private static final java.util.Map<String, String> PAUSED_ONE_SHOT = java.util.Map.of("check database", "check", "commit", "drop");
+
   /** Running containers publishing the service port: never more than one. */
   private static int holdersOfThePort() {
     String out = docker("ps", "-q", "--filter", "publish=" + PORT).strip();
@@ -38,12 +41,14 @@ class CrashRecoveryIT {
   @ParameterizedTest(name = "killed in {0} (deploying {1})")
   @CsvSource({
       "pull,          v2,            failed",
+      "check database, v2,           failed",
       "stop old,      v2,            rolled_back",
       "snapshot,      v2,            rolled_back",
       "upgrade,       upgrade-hangs, rolled_back",
       "start new,     v2,            rolled_back",
       "await healthy, slow-start,    rolled_back",
-      "rollback,      never-healthy, rolled_back"})
+      "rollback,      never-healthy, rolled_back",
+      "commit,        v2,            success"})
   void agentKilledInAStepConvergesOnRestart(String step, String tag, String outcome) throws Exception {
     odoo = new OdooFixture("it-crash", "it_crash", PORT, false).fresh("v1").start("v1");
     String schema = TestBed.schema(odoo.database);
@@ -55,9 +60,19 @@ class CrashRecoveryIT {
     agent.start();
     String id = agent.deploy(new JsonObject().put("tag", tag));
 
-    TestBed.await("step '" + step + "' to start", Duration.ofSeconds(90), () -> agent.journal().stream()
-        .anyMatch(e -> step.equals(e.getString("step")) && "started".equals(e.getString("state"))));
-    agent.kill9();
+    String paused = PAUSED_ONE_SHOT.get(step);
+    if (paused != null) {
+      // the step's one-shot container, frozen while the agent is killed, holds the kill inside the step
+      String name = odoo.name + "__" + paused + "_" + id.replaceAll("[^A-Za-z0-9]", "");
+      TestBed.await("the " + paused + " one-shot of step '" + step + "'", Duration.ofSeconds(90),
+          () -> TestBed.exec(List.of("docker", "pause", name), java.util.Map.of(), Duration.ofSeconds(10)).code() == 0);
+      agent.kill9();
+      docker("unpause", name);
+    } else {
+      TestBed.await("step '" + step + "' to start", Duration.ofSeconds(90), () -> agent.journal().stream()
+          .anyMatch(e -> step.equals(e.getString("step")) && "started".equals(e.getString("state"))));
+      agent.kill9();
+    }
     String lastStep = agent.journal().get(agent.journal().size() - 1).getString("step");
     assertTrue(holdersOfThePort() <= 1, "two containers hold the port after the kill");
 
@@ -72,7 +87,18 @@ class CrashRecoveryIT {
 
     assertEquals(id, d.getString("id"));
     assertEquals(outcome, d.getString("outcome"), "killed after journal entry '" + lastStep + "': " + d.encode());
+    if (paused != null) {
+      assertEquals(step, lastStep, "the kill landed inside the step");
+    }
     assertTrue(maxHolders.get() <= 1, "two containers held the port during recovery");
+    if (outcome.equals("success")) {
+      // a commit interrupted after the new container passed its gate is finished, not undone
+      assertEquals(TestBed.digest(tag), odoo.runningDigest());
+      assertEquals(OdooFixture.V2_MODULES, odoo.customModules());
+      assertEquals(List.of(odoo.name), odoo.containers(), "the old container was removed by the finished commit");
+      assertEquals(List.of(), odoo.copies(), "the safety copy was dropped (deploy.keep_copy 0)");
+      return;
+    }
     assertEquals(odoo.startedDigest, odoo.runningDigest(), "v1 serves again");
     TestBed.await("the observer to see the restored container healthy", Duration.ofSeconds(10),
         () -> "pass".equals(agent.status().getString("health")));
