@@ -556,4 +556,20 @@ class DeployerTest {
       assertEquals(0, bed.rollbacks("health_failed"));
     });
   }
+
+  @Test
+  void resumeDuringThePlanFailsTheDeployAndTouchesNothing(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    // no odoo.modules label: the plan reads the manifests in a one-shot, where the agent is killed
+    bed.publish(V2, D2, null, 10);
+    verify(ctx, killAndResume(bed, "oneShot inspect", u -> {
+      assertEquals("plan", u.getString("interrupted_step"));
+      assertEquals("gate hooks", u.getString("done"));
+    }), r -> {
+      assertEquals("failed", r.getString("outcome"));
+      assertEquals("the agent stopped during 'plan' before anything was changed", r.getString("reason"));
+      assertEquals(List.of("remove oneshot:inspect"), bed.docker.mutations(), "only the one-shot left running is cleaned up");
+      assertTrue(bed.docker.byAlias("old").running);
+    });
+  }
 }
