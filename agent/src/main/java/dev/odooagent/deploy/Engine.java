@@ -104,7 +104,7 @@ public final class Engine implements Commands, TriggerSink {
     }
     if (t.digest() != null && (inFlight(current, t.digest()) || inFlight(pending, t.digest()))) {
       // the poll and a webhook often name the digest a deploy is already moving to: one deploy is enough
-      LOG.debug("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
+      LOG.info("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
     enqueue(DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
