@@ -431,6 +431,7 @@ public final class Deployer {
     }
     c.run = c.run.rollingBack(reason, detail);
     LOG.error("deploy {}: rolling back ({}): {}", c.id(), reason.word(), detail);
+    event(c, Step.ROLLBACK.word(), "started", new JsonObject().put("detail", reason.word() + ": " + detail));
     Instant deadline = Instant.now().plus(cfg.deploy().rollbackTimeout());
     return journal.append(Step.ROLLBACK.word(), "started", c.run.json())
         .compose(x -> store.rejected(c.run.to().digest(), "deploy " + c.id() + " rolled back: " + reason.word()))
@@ -650,7 +651,11 @@ public final class Deployer {
     event(c, s.word(), "started", null);
     return journal.append(s.word(), "started", c.run.json())
         .compose(x -> bounded(s, work))
-        .recover(e -> Future.failedFuture(DeployException.in(s, e)))
+        .recover(e -> {
+          DeployException failure = DeployException.in(s, e);
+          event(c, s.word(), "failed", new JsonObject().put("detail", failure.getMessage()));
+          return Future.failedFuture(failure);
+        })
         .compose(v -> {
           c.run = c.run.after(s);
           event(c, s.word(), "done", null);
@@ -696,14 +701,16 @@ public final class Deployer {
     JsonObject detail = new JsonObject().put("outcome", outcome).put("reason", c.run.reason())
         .put("from", c.run.from() == null ? null : new JsonObject().put("tag", c.run.from().tag()).put("digest", c.run.from().digest()))
         .put("rollback_reason", c.run.rollbackReason() == null ? null : c.run.rollbackReason().word())
+        .put("source", c.run.source()).put("started", c.run.started().toString()).put("finished", finished.toString())
         .put("duration_seconds", took.toMillis() / 1000.0);
-    event(c, "verdict", outcome, detail);
     LOG.info("deploy {}: {} {} -> {} in {} s{}", c.id(), outcome, c.run.from() == null ? "?" : describe(c.run.from().image()),
         describe(c.run.to()), took.toSeconds(), c.run.reason() == null ? "" : ": " + c.run.reason());
     return journal.append("verdict", outcome, c.run.json()).otherwise(e -> {
       LOG.error("deploy {}: the verdict {} could not be journaled: {}", c.id(), outcome, e.getMessage());
       return null;
     }).map(x -> {
+      // after the journal line, so that whoever hears the verdict finds it in /history too
+      event(c, "verdict", outcome, detail);
       if (machine.state() != AgentState.FAILED) {
         machine.transition(AgentState.IDLE);
       }
