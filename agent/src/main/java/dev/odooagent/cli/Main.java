@@ -188,11 +188,20 @@ public final class Main {
     }
 
     int command(String path, JsonObject body) throws IOException, InterruptedException {
+      return command(path, body, null);
+    }
+
+    /** Posts a command; with {@code --wait}, follows the deploy it queued to its verdict. */
+    int command(String path, JsonObject body, WaitOption wait) throws IOException, InterruptedException {
       HttpResponse<String> r = call("POST", path, body, true);
       JsonObject j = parse(r.body());
       if (r.statusCode() == 202) {
         String id = j.getString("deploy_id");
         out().println(id == null ? "ok: nothing to deploy" : "accepted: deploy " + id);
+        if (id != null && wait != null && wait.wait) {
+          out().flush();
+          return new Follow(out(), err()).follow(load().config(), id);
+        }
         return 0;
       }
       err().println("odoo-agent: " + j.getString("error", "HTTP " + r.statusCode()));
@@ -210,6 +219,12 @@ public final class Main {
     static JsonObject target(String ref) {
       return ref.startsWith("sha256:") ? new JsonObject().put("digest", ref) : new JsonObject().put("tag", ref);
     }
+  }
+
+  /** {@code --wait}: follow the queued deploy to its verdict. */
+  static final class WaitOption {
+    @Option(names = "--wait", description = "stream the deploy's steps and exit 0 on success, 1 on a rollback or failure")
+    boolean wait;
   }
 
   @Command(name = "status", description = "Show the current and previous image, state, pin, health and last deploy.")
@@ -276,9 +291,12 @@ public final class Main {
     @Option(names = "--force", description = "deploy even while a pin holds")
     boolean force;
 
+    @CommandLine.Mixin
+    WaitOption wait;
+
     @Override
     public Integer call() throws Exception {
-      return command("/deploy", target(ref).put("force", force));
+      return command("/deploy", target(ref).put("force", force), wait);
     }
   }
 
@@ -287,9 +305,12 @@ public final class Main {
     @Parameters(paramLabel = "TAG|sha256:DIGEST")
     String ref;
 
+    @CommandLine.Mixin
+    WaitOption wait;
+
     @Override
     public Integer call() throws Exception {
-      return command("/pin", target(ref));
+      return command("/pin", target(ref), wait);
     }
   }
 
@@ -303,9 +324,12 @@ public final class Main {
 
   @Command(name = "rollback", description = "Go back to the previous good image.")
   static final class Rollback extends Client {
+    @CommandLine.Mixin
+    WaitOption wait;
+
     @Override
     public Integer call() throws Exception {
-      return command("/rollback", new JsonObject());
+      return command("/rollback", new JsonObject(), wait);
     }
   }
 }
