@@ -4,6 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Map;
 
 /**
@@ -15,6 +17,8 @@ public final class StatusPage {
   static final int REFRESH_SECONDS = 5;
   /** The page's Content-Security-Policy: nothing but its own inline style may load or run. */
   static final String CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+  private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
 
   private StatusPage() {}
 
@@ -57,7 +61,7 @@ public final class StatusPage {
       h.append("</table>");
     }
     h.append("</section>\n</main>\n<footer>Read-only view; reloads every ").append(REFRESH_SECONDS)
-        .append(" s. Rendered ").append(esc(now.toString())).append(". Commands: <code>odoo-agent --help</code>.</footer>\n")
+        .append(" s. Rendered ").append(esc(clock(now.toString()))).append(". Commands: <code>odoo-agent --help</code>.</footer>\n")
         .append("</body></html>\n");
     return h.toString();
   }
@@ -75,14 +79,14 @@ public final class StatusPage {
   private static void deploy(StringBuilder h, JsonObject d) {
     String outcome = d.getString("outcome", "?");
     h.append("<tr class=\"outcome-").append(esc(outcome.replaceAll("[^a-z_]", ""))).append("\">")
-        .append("<td>").append(esc(d.getString("finished", ""))).append("</td>")
+        .append("<td class=\"when\">").append(esc(clock(d.getString("finished")))).append("</td>")
         .append("<td class=\"outcome\">").append(esc(outcome)).append("</td>")
         .append("<td>").append(esc(label(d.getJsonObject("from")))).append("</td>")
         .append("<td>").append(esc(label(d.getJsonObject("to")))).append("</td>")
         .append("<td>").append(esc(took(d))).append("</td>")
         .append("<td>").append(esc(d.getString("source", ""))).append("</td>")
         .append("<td class=\"reason\">").append(esc(d.getString("reason", ""))).append("</td>")
-        .append("<td><code>").append(esc(d.getString("id", ""))).append("</code></td></tr>");
+        .append("<td class=\"when\"><code>").append(esc(d.getString("id", ""))).append("</code></td></tr>");
   }
 
   private static String row(String key, Object value) {
@@ -111,9 +115,21 @@ public final class StatusPage {
       return "";
     }
     try {
-      return "since " + current.getString("since") + " (" + human(Duration.between(Instant.parse(current.getString("since")), now)) + " ago)";
+      return "since " + clock(current.getString("since")) + " (" + human(Duration.between(Instant.parse(current.getString("since")), now)) + " ago)";
     } catch (RuntimeException unparsable) {
       return "since " + current.getString("since");
+    }
+  }
+
+  /** An instant to the second, in UTC; anything unparsable as it came. */
+  private static String clock(String instant) {
+    if (instant == null) {
+      return "";
+    }
+    try {
+      return CLOCK.format(Instant.parse(instant));
+    } catch (RuntimeException unparsable) {
+      return instant;
     }
   }
 
@@ -175,6 +191,6 @@ public final class StatusPage {
       + ".health-pass,.state-idle{background:#2e7d32}.health-fail,.state-failed{background:#c62828}"
       + ".state-deploying,.state-rolling_back,.busy{background:#ef6c00}.tag{font-weight:600}.none{color:#8a939c;font-weight:400}"
       + ".outcome-success .outcome{color:#2e7d32;font-weight:600}.outcome-rolled_back .outcome{color:#ef6c00;font-weight:600}"
-      + ".outcome-failed .outcome{color:#c62828;font-weight:600}.reason{max-width:40em;word-break:break-word}"
+      + ".outcome-failed .outcome{color:#c62828;font-weight:600}.reason{max-width:40em;word-break:break-word}.when{white-space:nowrap}"
       + "footer{padding:16px 24px;color:#5f6b76;font-size:13px}";
 }

@@ -32,7 +32,8 @@ class StatusPageTest {
   void showsVersionsHealthStateAndTheLastDeploys() {
     String html = StatusPage.render(status(), deploys(), NOW);
     assertTrue(html.contains("<td class=\"tag\">sha-0123456</td>"), html);
-    assertTrue(html.contains("since 2026-01-01T12:00:00Z (600 s ago)".replace("600 s", "10 min")), html);
+    assertTrue(html.contains("since 2026-01-01 12:00:00 UTC (10 min ago)"), html);
+    assertTrue(html.contains("<td class=\"when\">2026-01-01 12:00:00 UTC</td>"), html);
     assertTrue(html.contains("<tr id=\"pinned\"><th>pinned</th><td class=\"tag none\">none</td>"));
     assertTrue(html.contains("health: pass") && html.contains("state: idle"));
     assertTrue(html.contains("<td class=\"reason\">new container failed its health gate: HTTP 500</td>"));
