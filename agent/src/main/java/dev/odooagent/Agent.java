@@ -120,8 +120,13 @@ public final class Agent {
           if (mqtt != null) {
             mqtt.publishEvent(event);
           }
-          feed.event(event);
-          verdicts.accept(event);
+          try {
+            feed.event(event);
+            verdicts.accept(event);
+          } catch (RuntimeException e) {
+            // reporters only report: a bug in one must not fail the deploy step that emitted the event
+            LOG.warn("deploy {}: event not reported: {}", event.getString("deploy_id"), e.toString());
+          }
         },
         machine, cfg.service().image(), registryAuth());
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
