@@ -16,10 +16,13 @@ import dev.odooagent.event.EventCounter;
 import dev.odooagent.event.Poller;
 import dev.odooagent.event.WebhookServer;
 import dev.odooagent.http.AdminServer;
+import dev.odooagent.http.DeployFeed;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.mqtt.Command;
 import dev.odooagent.mqtt.MqttBridge;
 import dev.odooagent.mqtt.MqttSettings;
+import dev.odooagent.notify.Notifier;
+import dev.odooagent.notify.Verdicts;
 import dev.odooagent.odoo.HealthProbe;
 import dev.odooagent.odoo.Observation;
 import dev.odooagent.odoo.OdooHealthGate;
@@ -34,6 +37,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,6 +112,13 @@ public final class Agent extends VerticleBase {
       }
     });
     Resolver resolver = resolver();
+    DeployFeed feed = new DeployFeed(vertx);
+    Verdicts verdicts = new Verdicts(vertx, cfg.hostId(), limit -> engine.history(limit)).listen(feed::verdict);
+    if (cfg.notifications().webhookUrl() != null) {
+      Notifier notifier = new Notifier(vertx, cfg.notifications().webhookUrl(), cfg.notifications().on(), secrets(), metrics, Notifier.BACKOFF);
+      verdicts.listen(notifier::send);
+      stops.add(notifier::close);
+    }
     EventCounter counter = (source, result) -> metrics.event(source.label(), result);
     TriggerPolicy policy = new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern());
     Deployer deployer = new Deployer(vertx, cfg, docker, resolver,
@@ -117,11 +128,18 @@ public final class Agent extends VerticleBase {
           if (mqtt != null) {
             mqtt.publishEvent(event);
           }
+          try {
+            feed.event(event);
+            verdicts.accept(event);
+          } catch (RuntimeException e) {
+            // reporters only report: a bug in one must not fail the deploy step that emitted the event
+            LOG.warn("deploy {}: event not reported: {}", event.getString("deploy_id"), e.toString());
+          }
         },
         machine, policy, cfg.service().image(), registryAuth());
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
         policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow());
-    admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken());
+    admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken()).withFeed(feed);
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
         reveal(cfg.webhooks().registryToken()), cfg.service().image(), cfg.webhooks().rateLimit()),
@@ -203,6 +221,13 @@ public final class Agent extends VerticleBase {
   private RegistryAuth registryAuth() {
     return cfg.registry().password() == null ? RegistryAuth.anonymous()
         : new RegistryAuth(cfg.registry().url().getAuthority(), cfg.registry().username(), cfg.registry().password().reveal());
+  }
+
+  /** Every secret value the agent holds; a notification replaces any it happens to contain. */
+  private List<String> secrets() {
+    return Stream.of(cfg.http().adminToken(), cfg.registry().password(), cfg.webhooks().githubSecret(),
+        cfg.webhooks().registryToken(), cfg.mqtt().password(), cfg.mqtt().commandSecret(), cfg.notifications().webhookUrl())
+        .map(Agent::reveal).filter(s -> s != null).toList();
   }
 
   private static String reveal(Secret s) {

@@ -188,11 +188,20 @@ public final class Main {
     }
 
     int command(String path, JsonObject body) throws IOException, InterruptedException {
+      return command(path, body, null);
+    }
+
+    /** Posts a command; with {@code --wait}, follows the deploy it queued to its verdict. */
+    int command(String path, JsonObject body, WaitOption wait) throws IOException, InterruptedException {
       HttpResponse<String> r = call("POST", path, body, true);
       JsonObject j = parse(r.body());
       if (r.statusCode() == 202) {
         String id = j.getString("deploy_id");
         out().println(id == null ? "ok: nothing to deploy" : "accepted: deploy " + id);
+        if (id != null && wait != null && wait.wait) {
+          out().flush();
+          return new Follow(out(), err()).follow(load().config(), id);
+        }
         return 0;
       }
       err().println("odoo-agent: " + j.getString("error", "HTTP " + r.statusCode()));
@@ -210,6 +219,12 @@ public final class Main {
     static JsonObject target(String ref) {
       return ref.startsWith("sha256:") ? new JsonObject().put("digest", ref) : new JsonObject().put("tag", ref);
     }
+  }
+
+  /** {@code --wait}: follow the queued deploy to its verdict. */
+  static final class WaitOption {
+    @Option(names = "--wait", description = "stream the deploy's steps and exit 0 on success, 1 on a rollback or failure")
+    boolean wait;
   }
 
   @Command(name = "status", description = "Show the current and previous image, state, pin, health and last deploy.")
@@ -276,9 +291,12 @@ public final class Main {
     @Option(names = "--force", description = "deploy even while a pin holds")
     boolean force;
 
+    @CommandLine.Mixin
+    WaitOption wait;
+
     @Override
     public Integer call() throws Exception {
-      return command("/deploy", target(ref).put("force", force));
+      return command("/deploy", target(ref).put("force", force), wait);
     }
   }
 
@@ -287,9 +305,12 @@ public final class Main {
     @Parameters(paramLabel = "TAG|sha256:DIGEST")
     String ref;
 
+    @CommandLine.Mixin
+    WaitOption wait;
+
     @Override
     public Integer call() throws Exception {
-      return command("/pin", target(ref));
+      return command("/pin", target(ref), wait);
     }
   }
 
@@ -306,6 +327,9 @@ public final class Main {
   static final class Rollback extends Client {
     @picocli.CommandLine.ArgGroup(exclusive = true)
     Mode mode;
+
+    @CommandLine.Mixin
+    WaitOption wait;
 
     /** The two answers to "what happens to the database". */
     static final class Mode {
@@ -337,7 +361,7 @@ public final class Main {
       if (loses != null) {
         out().println("database: " + loses);
       }
-      return command("/rollback", chosen == null ? new JsonObject() : new JsonObject().put("mode", chosen));
+      return command("/rollback", chosen == null ? new JsonObject() : new JsonObject().put("mode", chosen), wait);
     }
   }
 }

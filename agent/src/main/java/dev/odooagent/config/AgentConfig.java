@@ -16,7 +16,8 @@ public record AgentConfig(
     Http http,
     Webhooks webhooks,
     Mqtt mqtt,
-    Docker docker) {
+    Docker docker,
+    Notify notifications) {
 
   /** The managed Odoo service. */
   public record Service(String container, String image, String track, Pattern tagPattern, String database) {}
@@ -55,6 +56,9 @@ public record AgentConfig(
       return url != null;
     }
   }
+
+  /** Verdict notifications; {@code webhookUrl} is null when they are off. The URL is a secret: it holds a token. */
+  public record Notify(Secret webhookUrl, List<String> on) {}
 
   /** The Docker engine endpoint. */
   public record Docker(String host) {}

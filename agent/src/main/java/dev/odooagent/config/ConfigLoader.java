@@ -72,10 +72,13 @@ public final class ConfigLoader {
     DEFAULTS.put("mqtt.command_secret_file", "");
     DEFAULTS.put("mqtt.ca_file", "");
     DEFAULTS.put("docker.host", "unix:///var/run/docker.sock");
+    DEFAULTS.put("notify.webhook_url_file", "");
+    DEFAULTS.put("notify.on", List.of("success", "rolled_back", "failed"));
   }
 
   private static final Pattern HOST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._/-]{1,64}");
+  private static final List<String> NOTIFY_OUTCOMES = List.of("success", "rolled_back", "failed", "skipped");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB)?");
 
   private final Map<String, String> env;
@@ -147,6 +150,7 @@ public final class ConfigLoader {
         case "webhooks.registry_token_file": return config.webhooks().registryToken();
         case "mqtt.password_file": return config.mqtt().password();
         case "mqtt.command_secret_file": return config.mqtt().commandSecret();
+        case "notify.webhook_url_file": return config.notifications().webhookUrl();
         default: return null;
       }
     }
@@ -286,7 +290,30 @@ public final class ConfigLoader {
       throw r.bad("docker.host", dockerHost, "use unix:///var/run/docker.sock or tcp://host:port");
     }
     return new AgentConfig(hostId, Path.of(r.nonEmpty("state_dir")), service, registry, deploy, http, webhooks, mqtt,
-        new AgentConfig.Docker(dockerHost));
+        new AgentConfig.Docker(dockerHost), notify(r));
+  }
+
+  private static AgentConfig.Notify notify(Reader r) {
+    Secret url = r.secret("notify.webhook_url_file");
+    if (url != null) {
+      URI u = null;
+      try {
+        u = new URI(url.reveal());
+      } catch (URISyntaxException e) {
+        // reported below without the value: the URL holds a token
+      }
+      if (u == null || u.getHost() == null || !List.of("http", "https").contains(u.getScheme())) {
+        throw r.bad("notify.webhook_url_file", r.str("notify.webhook_url_file"),
+            "the file must hold one http:// or https:// URL with a host (the chat's incoming-webhook URL)");
+      }
+    }
+    List<String> on = r.list("notify.on");
+    for (String o : on) {
+      if (!NOTIFY_OUTCOMES.contains(o)) {
+        throw r.bad("notify.on", o, "each entry must be one of " + String.join(", ", NOTIFY_OUTCOMES));
+      }
+    }
+    return new AgentConfig.Notify(url, on);
   }
 
   private static String localHostName() {

@@ -15,13 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.function.Function;
 
-/** The admin listener: /healthz, /metrics, /status, /history, and the bearer-protected command POSTs. */
+/** The admin listener: the status page, /healthz, /metrics, /status, /history, deploy event streams, and the bearer-protected command POSTs. */
 public final class AdminServer {
   private final Vertx vertx;
   private final Metrics metrics;
   private final Commands commands;
   private final Secret adminToken;
   private HttpServer server;
+  private DeployFeed feed;
 
   /** An admin server; with no admin token configured every POST is refused. */
   public AdminServer(Vertx vertx, Metrics metrics, Commands commands, Secret adminToken) {
@@ -31,6 +32,12 @@ public final class AdminServer {
     this.adminToken = adminToken;
   }
 
+  /** Serves {@code GET /deploys/{id}/events} from {@code feed}; call before {@link #start}. */
+  public AdminServer withFeed(DeployFeed feed) {
+    this.feed = feed;
+    return this;
+  }
+
   /** Binds the listener; completes with the bound port. */
   public Future<Integer> start(String host, int port) {
     Router r = Router.router(vertx);
@@ -38,6 +45,10 @@ public final class AdminServer {
     r.get("/metrics").handler(ctx -> ctx.response().putHeader("Content-Type", Metrics.contentType()).end(metrics.scrape()));
     r.get("/status").handler(ctx -> json(ctx, 200, commands.status()));
     r.get("/history").handler(this::history);
+    r.get("/").handler(this::page);
+    if (feed != null) {
+      r.get("/deploys/:id/events").handler(ctx -> feed.handle(ctx, commands));
+    }
     r.post().handler(BodyHandler.create().setBodyLimit(64 * 1024));
     r.post("/deploy").handler(ctx -> command(ctx, b -> commands.deploy(b.getString("tag"), b.getString("digest"), b.getBoolean("force", false), "admin")));
     r.post("/pin").handler(ctx -> command(ctx, b -> commands.pin(b.getString("tag"), b.getString("digest"), "admin")));
@@ -68,6 +79,12 @@ public final class AdminServer {
       }
     }
     ctx.response().putHeader("Content-Type", "application/json").end(commands.history(limit).encode());
+  }
+
+  private void page(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Content-Security-Policy", StatusPage.CSP)
+        .putHeader("X-Content-Type-Options", "nosniff").putHeader("Cache-Control", "no-store")
+        .end(StatusPage.render(commands.status(), commands.history(10), java.time.Instant.now()));
   }
 
   private void command(RoutingContext ctx, Function<JsonObject, Future<String>> action) {

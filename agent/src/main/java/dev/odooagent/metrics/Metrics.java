@@ -35,6 +35,8 @@ public final class Metrics {
   public static final List<String> SOURCES = List.of("github", "registry", "mqtt", "poll", "admin");
   /** Event results, as in CONTRACT.md. */
   public static final List<String> RESULTS = List.of("accepted", "ignored", "rejected", "duplicate");
+  /** Notification results, as in CONTRACT.md. */
+  public static final List<String> NOTIFY_RESULTS = List.of("sent", "failed");
 
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
@@ -81,6 +83,9 @@ public final class Metrics {
     for (String r : ROLLBACK_REASONS) {
       rollbackCounter(r);
     }
+    for (String r : NOTIFY_RESULTS) {
+      notificationCounter(r);
+    }
     for (String s : SOURCES) {
       for (String r : RESULTS) {
         eventCounter(s, r);
@@ -116,6 +121,16 @@ public final class Metrics {
   private Counter eventCounter(String source, String result) {
     return Counter.builder("odoo_agent_events").tags("source", source, "result", result)
         .description("Events by source and result").register(registry);
+  }
+
+  private Counter notificationCounter(String result) {
+    return Counter.builder("odoo_agent_notifications").tag("result", result)
+        .description("Verdict notifications by result: sent, or failed after every retry").register(registry);
+  }
+
+  /** Counts a notification: sent, or failed after its retries. */
+  public void notification(String result) {
+    notificationCounter(result).increment();
   }
 
   /** Sets a gauge by its CONTRACT.md name; NaN means unknown. */

@@ -82,4 +82,22 @@ class ConfigLoaderTest {
     assertTrue(error("deploy:\n  health_interval: 1s\nhttp:\n  listen: 127.0.0.1:1\ndeploy:\n  upgrade: all\n")
         .contains("not valid YAML"));
   }
+
+  @Test
+  void theNotifyUrlIsASecretValidatedWithoutBeingEchoed() throws IOException {
+    Path url = dir.resolve("notify-url");
+    Files.writeString(url, "https://hooks.example.test/services/T000/B000/s3cretpart\n");
+    ConfigLoader.Loaded l = load("notify:\n  webhook_url_file: " + url + "\n  on: [rolled_back, failed]\n", Map.of());
+    assertEquals("https://hooks.example.test/services/T000/B000/s3cretpart", l.config().notifications().webhookUrl().reveal());
+    assertEquals(java.util.List.of("rolled_back", "failed"), l.config().notifications().on());
+    assertFalse(l.describe().contains("s3cretpart"), l.describe());
+    assertTrue(l.describe().contains("webhook_url_file: '" + url + "'  # secret loaded (****)"), l.describe());
+    assertNull(new ConfigLoader(Map.of("ODOO_AGENT_HOST_ID", "h1")).load(null).config().notifications().webhookUrl(), "off by default");
+
+    Files.writeString(url, "hooks.example.test/s3cretpart\n");
+    String e = error("notify:\n  webhook_url_file: " + url + "\n");
+    assertTrue(e.contains("notify.webhook_url_file") && e.contains("http:// or https:// URL"), e);
+    assertFalse(e.contains("s3cretpart"), e);
+    assertTrue(error("notify:\n  on: [success, rollback]\n").contains("notify.on = \"rollback\""));
+  }
 }
