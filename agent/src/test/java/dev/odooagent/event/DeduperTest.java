@@ -5,9 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DeduperTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aPersistentDeduperRemembersIdsAcrossARestartAndCompactsItsFile() throws Exception {
+    Path file = dir.resolve("state/github-deliveries");
+    Deduper before = Deduper.persistent(file, 3);
+    for (String id : List.of("a", "b", "c", "d", "e", "f", "g")) {
+      assertTrue(before.firstTime(id));
+    }
+    Deduper after = Deduper.persistent(file, 3);
+    assertFalse(after.firstTime("g"), "a delivery seen before the restart is a duplicate after it");
+    assertTrue(after.firstTime("a"), "only the newest `capacity` ids are kept");
+    assertTrue(Files.readAllLines(file).size() <= 2 * 3 + 1, "the file was compacted when it was loaded: " + Files.readAllLines(file));
+  }
 
   @Test
   void secondSightingIsNotFirstTime() {
