@@ -1,25 +1,25 @@
 package dev.odooagent.it;
 
-import static dev.odooagent.it.EventsSupport.GHCR_IMAGE;
-import static dev.odooagent.it.EventsSupport.MANIFEST_V2;
-import static dev.odooagent.it.EventsSupport.REPOSITORY;
+import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
+import static dev.odooagent.it.Webhooks.MANIFEST_V2;
+import static dev.odooagent.it.Webhooks.REPOSITORY;
 import static dev.odooagent.it.EventsSupport.deployments;
-import static dev.odooagent.it.EventsSupport.envelope;
+import static dev.odooagent.it.Webhooks.envelope;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.githubHeaders;
-import static dev.odooagent.it.EventsSupport.githubSignature;
+import static dev.odooagent.it.Webhooks.githubHeaders;
+import static dev.odooagent.it.Webhooks.githubSignature;
 import static dev.odooagent.it.EventsSupport.metric;
-import static dev.odooagent.it.EventsSupport.packageEvent;
-import static dev.odooagent.it.EventsSupport.registryEvent;
-import static dev.odooagent.it.EventsSupport.registryHeaders;
+import static dev.odooagent.it.Webhooks.packageEvent;
+import static dev.odooagent.it.Webhooks.registryEvent;
+import static dev.odooagent.it.Webhooks.registryHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import dev.odooagent.it.EventsSupport.Message;
-import dev.odooagent.it.EventsSupport.Reply;
-import dev.odooagent.it.EventsSupport.Sub;
+import dev.odooagent.it.MqttOperator.Message;
+import dev.odooagent.it.Webhooks.Reply;
+import dev.odooagent.it.MqttOperator.Sub;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -64,7 +64,7 @@ class EventsBadInputIT {
 
   static OdooFixture odoo;
   static AgentProcess agent;
-  static EventsSupport.Mqtt mqtt;
+  static MqttOperator mqtt;
   static Sub results;
   static int resultsRead;
   static int inputs;
@@ -72,7 +72,7 @@ class EventsBadInputIT {
   @BeforeAll
   static void up() throws IOException {
     odoo = new OdooFixture("it-ev-bad", "it_ev_bad", 18264, false).fresh("v1").start("v1");
-    mqtt = new EventsSupport.Mqtt();
+    mqtt = new MqttOperator();
     results = mqtt.subscribe(RESULT);
     Path github = EventsSupport.secretFile("github", GITHUB_SECRET);
     Path token = EventsSupport.secretFile("hook", HOOK_TOKEN);
@@ -294,7 +294,7 @@ class EventsBadInputIT {
     return httpCorpus().stream().map(h -> dynamicTest(h.name() + " -> " + h.status(), () -> {
       String source = h.path().equals("/hooks/github") ? "github" : "registry";
       Map<String, Double> before = events(agent, source);
-      Reply r = EventsSupport.post(agent.hookPort, h.path(), h.headers(), h.body());
+      Reply r = Webhooks.post(agent.hookPort, h.path(), h.headers(), h.body());
       inputs++;
       assertEquals(h.status(), r.status(), r.body());
       if (h.error() != null) {
@@ -312,7 +312,7 @@ class EventsBadInputIT {
   @Test
   @Order(2)
   void aWebhookGetIsRefusedWith405() {
-    Reply r = EventsSupport.get(agent.hookPort, "/hooks/github");
+    Reply r = Webhooks.get(agent.hookPort, "/hooks/github");
     inputs++;
     assertEquals(405, r.status(), r.body());
   }
@@ -378,7 +378,7 @@ class EventsBadInputIT {
   // ------------------------------------------------------------------------------------------------ MQTT commands
 
   static JsonObject signed(JsonObject c) throws IOException {
-    return EventsSupport.sign(c, COMMAND_SECRET);
+    return MqttOperator.sign(c, COMMAND_SECRET);
   }
 
   static long now() {
@@ -426,7 +426,7 @@ class EventsBadInputIT {
     List<DynamicTest> t = new ArrayList<>();
     t.add(dynamicTest("unsigned", () -> refused(deployV2(id()), "sig is missing")));
     t.add(dynamicTest("signed with another secret", () -> {
-      JsonObject c = EventsSupport.sign(deployV2(id()), utf8("guessed"));
+      JsonObject c = MqttOperator.sign(deployV2(id()), utf8("guessed"));
       refused(c, "sig does not match");
     }));
     t.add(dynamicTest("sig not hex", () -> refused(deployV2(id()).put("sig", "z".repeat(64)), "sig must be 64 hex digits")));

@@ -4,7 +4,7 @@ import static dev.odooagent.it.EventsSupport.awaitDeploy;
 import static dev.odooagent.it.EventsSupport.bySource;
 import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.jsonWith;
+import static dev.odooagent.it.MqttOperator.jsonWith;
 import static dev.odooagent.it.EventsSupport.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.odooagent.it.EventsSupport.Message;
-import dev.odooagent.it.EventsSupport.Sub;
+import dev.odooagent.it.MqttOperator.Message;
+import dev.odooagent.it.MqttOperator.Sub;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.time.Duration;
@@ -43,7 +43,7 @@ class EventsMqttIT {
 
   static OdooFixture odoo;
   static AgentProcess agent;
-  static EventsSupport.Mqtt mqtt;
+  static MqttOperator mqtt;
   static Sub results;
   static Sub steps;
   static boolean brokerDown;
@@ -51,7 +51,7 @@ class EventsMqttIT {
   @BeforeAll
   static void up() throws IOException {
     odoo = new OdooFixture("it-ev-mq", "it_ev_mq", 18262, false).fresh("v1").start("v1");
-    mqtt = new EventsSupport.Mqtt();
+    mqtt = new MqttOperator();
     results = mqtt.subscribe(RESULT);
     steps = mqtt.subscribe(EVENTS);
     agent = new AgentProcess("ev-mqtt", odoo, 19262, 19272)

@@ -1,14 +1,14 @@
 package dev.odooagent.it;
 
-import static dev.odooagent.it.EventsSupport.GHCR_IMAGE;
+import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
 import static dev.odooagent.it.EventsSupport.awaitDeploy;
 import static dev.odooagent.it.EventsSupport.bySource;
 import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.githubHeaders;
-import static dev.odooagent.it.EventsSupport.githubSignature;
-import static dev.odooagent.it.EventsSupport.packageEvent;
-import static dev.odooagent.it.EventsSupport.post;
+import static dev.odooagent.it.Webhooks.githubHeaders;
+import static dev.odooagent.it.Webhooks.githubSignature;
+import static dev.odooagent.it.Webhooks.packageEvent;
+import static dev.odooagent.it.Webhooks.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -80,14 +80,14 @@ class EventsWebhookIT {
     Map<String, Double> before = deployments(agent);
     double rejected = events(agent, "github", "rejected");
 
-    EventsSupport.Reply good = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), DOC_SIGNATURE),
+    Webhooks.Reply good = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), DOC_SIGNATURE),
         DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
     // The signature passes, so the listener goes on to read the body, which is not JSON: 400, not 401.
     assertEquals(400, good.status(), good.body());
     assertTrue(good.json().getString("error").contains("not valid JSON"), good.body());
 
     String flipped = DOC_SIGNATURE.substring(0, DOC_SIGNATURE.length() - 1) + (DOC_SIGNATURE.endsWith("7") ? "8" : "7");
-    EventsSupport.Reply bad = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), flipped),
+    Webhooks.Reply bad = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), flipped),
         DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
     assertEquals(401, bad.status(), bad.body());
     assertTrue(bad.json().getString("error").contains("X-Hub-Signature-256 does not match"), bad.body());
@@ -104,7 +104,7 @@ class EventsWebhookIT {
     delivery = newDelivery();
     deliveredBody = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v2", v2).encode().getBytes(StandardCharsets.UTF_8);
 
-    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
+    Webhooks.Reply r = post(agent.hookPort, "/hooks/github",
         githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
 
     assertEquals(202, r.status(), r.body());
@@ -131,7 +131,7 @@ class EventsWebhookIT {
     String v1 = TestBed.digest("v1");
 
     byte[] wantsV1 = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v1", v1).encode().getBytes(StandardCharsets.UTF_8);
-    EventsSupport.Reply wrongSecret = post(agent.hookPort, "/hooks/github",
+    Webhooks.Reply wrongSecret = post(agent.hookPort, "/hooks/github",
         githubHeaders("package", newDelivery(), githubSignature("not the secret", wantsV1)), wantsV1);
     assertEquals(401, wrongSecret.status(), wrongSecret.body());
     assertTrue(wrongSecret.json().getString("error").contains("X-Hub-Signature-256 does not match"), wrongSecret.body());
@@ -142,7 +142,7 @@ class EventsWebhookIT {
     String signature = githubSignature(DOC_SECRET, signedText.getBytes(StandardCharsets.UTF_8));
     byte[] tampered = signedText.replace("other-ce", "odoo-ce").getBytes(StandardCharsets.UTF_8);
     assertNotEquals(signedText, new String(tampered, StandardCharsets.UTF_8));
-    EventsSupport.Reply tamperedReply = post(agent.hookPort, "/hooks/github", githubHeaders("package", newDelivery(), signature), tampered);
+    Webhooks.Reply tamperedReply = post(agent.hookPort, "/hooks/github", githubHeaders("package", newDelivery(), signature), tampered);
     assertEquals(401, tamperedReply.status(), tamperedReply.body());
 
     // An accepted trigger is queued on the listener's event loop before the reply goes out, so by now it would show.
@@ -162,7 +162,7 @@ class EventsWebhookIT {
     int history = agent.history().size();
     double duplicates = events(agent, "github", "duplicate");
 
-    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
+    Webhooks.Reply r = post(agent.hookPort, "/hooks/github",
         githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
 
     assertEquals(200, r.status(), r.body());
