@@ -15,6 +15,7 @@ import static dev.odooagent.it.Webhooks.registryHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.odooagent.it.MqttOperator.Message;
@@ -35,23 +36,20 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 4, bad inputs: a corpus over the GitHub and registry webhooks, MQTT tag events and signed MQTT commands. Each
- * gets its documented rejection (HTTP status, a counted event result, or an {@code ok:false} command result, or it is
- * simply never seen), and afterwards nothing was deployed and the agent is healthy.
+ * Bad inputs: a corpus over the GitHub and registry webhooks, MQTT tag events and signed MQTT commands. Each gets its
+ * documented rejection (HTTP status, a counted event result, or an {@code ok:false} command result, or it is simply
+ * never seen), and afterwards nothing was deployed and the agent is healthy. The corpus and that final check are one
+ * test factory, so the check always follows the whole corpus whatever order JUnit runs methods in.
  *
  * <p>Wherever it can, an input names a version the policy would accept ({@code sha-abcdef1}, or v2 by command), so
  * that an input wrongly taken would start a deploy and show in the final check.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EventsBadInputIT {
+class BadInputIsRefusedAndDeploysNothingIT {
   static final String HOST = "it-ev-bad";
   static final String PREFIX = "odoo/it-ev-bad-" + EventsSupport.nonce();
   static final String TAGS = PREFIX + "/tags";
@@ -288,8 +286,20 @@ class EventsBadInputIT {
     return c;
   }
 
+  /** The whole corpus, then the check that nothing was deployed: one factory, in this order. */
   @TestFactory
-  @Order(1)
+  Stream<DynamicNode> theWholeCorpusGetsItsAnswersAndAfterwardsNothingWasDeployed() throws IOException {
+    return Stream.of(
+        dynamicContainer("webhook inputs get their documented answers", webhookInputsGetTheirDocumentedAnswers()),
+        dynamicTest("a webhook GET is refused with 405", this::aWebhookGetIsRefusedWith405),
+        dynamicContainer("tag events are rejected or ignored", tagEventsAreRejectedOrIgnored()),
+        dynamicContainer("commands are refused with a result", commandsAreRefusedWithAResult()),
+        dynamicContainer("messages over the client frame limit are dropped and the agent recovers",
+            messagesOverTheClientFrameLimitAreDroppedAndTheAgentRecovers()),
+        dynamicTest("after the whole corpus nothing was deployed and the agent is healthy",
+            this::afterTheWholeCorpusNothingWasDeployedAndTheAgentIsHealthy));
+  }
+
   Stream<DynamicTest> webhookInputsGetTheirDocumentedAnswers() {
     return httpCorpus().stream().map(h -> dynamicTest(h.name() + " -> " + h.status(), () -> {
       String source = h.path().equals("/hooks/github") ? "github" : "registry";
@@ -309,8 +319,6 @@ class EventsBadInputIT {
     }));
   }
 
-  @Test
-  @Order(2)
   void aWebhookGetIsRefusedWith405() {
     Reply r = Webhooks.get(agent.hookPort, "/hooks/github");
     inputs++;
@@ -358,8 +366,6 @@ class EventsBadInputIT {
         new Tag("a tag neither the channel nor matching tag_pattern", tag(image, "v2", d), "ignored"));
   }
 
-  @TestFactory
-  @Order(3)
   Stream<DynamicTest> tagEventsAreRejectedOrIgnored() {
     return tagCorpus().stream().map(t -> dynamicTest("P/tags: " + t.name() + " -> " + t.result(), () -> {
       Map<String, Double> before = events(agent, "mqtt");
@@ -420,8 +426,6 @@ class EventsBadInputIT {
     return "bad-" + UUID.randomUUID();
   }
 
-  @TestFactory
-  @Order(4)
   Stream<DynamicTest> commandsAreRefusedWithAResult() throws IOException {
     List<DynamicTest> t = new ArrayList<>();
     t.add(dynamicTest("unsigned", () -> refused(deployV2(id()), "sig is missing")));
@@ -496,8 +500,6 @@ class EventsBadInputIT {
    * connection and reconnects with a clean session, so that the broker does not redeliver them forever. Each is never
    * seen (not counted, no result), and a command sent after the reconnect is answered.
    */
-  @TestFactory
-  @Order(5)
   Stream<DynamicTest> messagesOverTheClientFrameLimitAreDroppedAndTheAgentRecovers() {
     Map<String, byte[]> huge = new LinkedHashMap<>();
     huge.put("P/tags: a 2 MiB tag event", utf8(new JsonObject().put("image", TestBed.image()).put("tag", ACCEPTABLE_TAG)
@@ -526,8 +528,6 @@ class EventsBadInputIT {
 
   // ------------------------------------------------------------------------------------------------ verdict
 
-  @Test
-  @Order(6)
   void afterTheWholeCorpusNothingWasDeployedAndTheAgentIsHealthy() throws IOException {
     assertTrue(inputs >= 50, "the corpus has at least 50 inputs, it had " + inputs);
     assertTrue(agent.alive(), "the agent process is alive");
