@@ -1,14 +1,14 @@
 package dev.odooagent.it;
 
+import static dev.odooagent.it.EventsSupport.deployments;
+import static dev.odooagent.it.EventsSupport.events;
+import static dev.odooagent.it.EventsSupport.metric;
 import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
 import static dev.odooagent.it.Webhooks.MANIFEST_V2;
 import static dev.odooagent.it.Webhooks.REPOSITORY;
-import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.Webhooks.envelope;
-import static dev.odooagent.it.EventsSupport.events;
 import static dev.odooagent.it.Webhooks.githubHeaders;
 import static dev.odooagent.it.Webhooks.githubSignature;
-import static dev.odooagent.it.EventsSupport.metric;
 import static dev.odooagent.it.Webhooks.packageEvent;
 import static dev.odooagent.it.Webhooks.registryEvent;
 import static dev.odooagent.it.Webhooks.registryHeaders;
@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.odooagent.it.MqttOperator.Message;
-import dev.odooagent.it.Webhooks.Reply;
 import dev.odooagent.it.MqttOperator.Sub;
+import dev.odooagent.it.Webhooks.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

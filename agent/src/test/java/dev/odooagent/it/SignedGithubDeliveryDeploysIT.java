@@ -1,10 +1,10 @@
 package dev.odooagent.it;
 
-import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
 import static dev.odooagent.it.EventsSupport.awaitDeploy;
 import static dev.odooagent.it.EventsSupport.bySource;
 import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.EventsSupport.events;
+import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
 import static dev.odooagent.it.Webhooks.githubHeaders;
 import static dev.odooagent.it.Webhooks.githubSignature;
 import static dev.odooagent.it.Webhooks.packageEvent;
