@@ -33,14 +33,19 @@ class AgentObservesRunningOdooIT {
     await("first observation", Duration.ofSeconds(20), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 1.0);
   }
 
-  /** Every test starts from a running Odoo that the agent has seen up and healthy (one test stops it). */
+  /**
+   * Every test starts from a running Odoo that the agent has seen up and healthy, its workers started and counted (one
+   * test stops it; after a start the prefork workers come up a moment after /web/health answers).
+   */
   @BeforeEach
   void odooRunsAndIsSeenUp() {
     if (!"true".equals(docker("inspect", "--format", "{{.State.Running}}", odoo.name).strip())) {
       docker("start", odoo.name);
     }
-    await("odoo_up 1 and health pass", Duration.ofSeconds(30), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 1.0
-        && "pass".equals(agent.status().getString("health")));
+    String h = "{host=\"it-observe\"}";
+    await("odoo_up 1, health pass and every configured worker counted", Duration.ofSeconds(30),
+        () -> agent.metric("odoo_up" + h) == 1.0 && "pass".equals(agent.status().getString("health"))
+            && agent.metric("odoo_worker_processes" + h) == agent.metric("odoo_workers" + h));
   }
 
   @AfterAll
