@@ -5,14 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.odooagent.event.GithubWebhook;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -216,19 +211,15 @@ class DeployIT {
         .getJsonObject("container_metadata").getJsonObject("tag").getString("name");
     List<String> tags = List.of("never-healthy", "flapping", "v2", "never-healthy", "slow-start", "flapping",
         "never-healthy", "flapping", "never-healthy", "v2");
-    HttpClient http = HttpClient.newHttpClient();
     long start = System.nanoTime();
     for (int i = 0; i < tags.size(); i++) {
       JsonObject payload = new JsonObject(template);
       JsonObject tag = payload.getJsonObject("package").getJsonObject("package_version").getJsonObject("container_metadata").getJsonObject("tag");
       tag.put("name", tags.get(i)).remove("digest");
       byte[] body = payload.encode().getBytes(StandardCharsets.UTF_8);
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:19070/hooks/github"))
-          .header("X-GitHub-Event", "package").header("X-GitHub-Delivery", "burst-" + start + "-" + i)
-          .header("X-Hub-Signature-256", GithubWebhook.sign("it-burst-secret".getBytes(StandardCharsets.UTF_8), body))
-          .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(202, r.statusCode(), "trigger " + i + " replacing fixture tag " + fixtureTag + ": " + r.body());
+      Webhooks.Reply r = Webhooks.post(agent.hookPort, "/hooks/github", Webhooks.githubHeaders("package", "burst-" + start + "-" + i,
+          Webhooks.githubSignature("it-burst-secret", body)), body);
+      assertEquals(202, r.status(), "trigger " + i + " replacing fixture tag " + fixtureTag + ": " + r.body());
     }
     assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 1000, "the burst was sent within 1 s");
 

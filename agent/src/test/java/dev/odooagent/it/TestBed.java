@@ -15,9 +15,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
-/** Access to the real test bed that {@code scripts/testbed up} brings up (docs/testbed.md). */
-final class TestBed {
-  static final Path DIR = Path.of(System.getenv().getOrDefault("TESTBED_DIR", "/var/lib/odoo-testbed"));
+/**
+ * The one reader of the test bed's settings ({@code $TESTBED_DIR/testbed.env} and {@code images.env}, written by
+ * {@code scripts/testbed up}; docs/testbed.md), and small clients of it (docker, psql). Every integration test uses it.
+ */
+public final class TestBed {
+  /** {@code $TESTBED_DIR}, by default {@code /var/lib/odoo-testbed}. */
+  public static final Path DIR = Path.of(System.getenv().getOrDefault("TESTBED_DIR", "/var/lib/odoo-testbed"));
   static final Map<String, String> ENV = load();
 
   private TestBed() {}
@@ -27,7 +31,8 @@ final class TestBed {
     for (String f : List.of("testbed.env", "images.env")) {
       Path p = DIR.resolve(f);
       if (!Files.exists(p)) {
-        throw new IllegalStateException(p + " is missing: run `scripts/testbed up` first (scripts/test does)");
+        throw new IllegalStateException(p + " is missing: run `scripts/testbed up` as root first (scripts/test does),"
+            + " or set TESTBED_DIR to where the bed lives");
       }
       try {
         for (String line : Files.readAllLines(p)) {
@@ -43,24 +48,27 @@ final class TestBed {
     return env;
   }
 
-  static String env(String key) {
+  /** A setting of testbed.env or images.env, or a failure naming the key and what to run. */
+  public static String env(String key) {
     String v = ENV.get(key);
-    if (v == null) {
-      throw new IllegalStateException(key + " is not in " + DIR + "/testbed.env or images.env");
+    if (v == null || v.isEmpty()) {
+      throw new IllegalStateException(key + " is not in " + DIR + "/testbed.env or images.env (run `scripts/testbed up` to regenerate them)");
     }
     return v;
   }
 
-  static String image() {
+  /** The test bed registry's repository of the stand-in images ({@code IMAGE}). */
+  public static String image() {
     return env("IMAGE");
   }
 
-  static String ref(String tag) {
+  /** {@code IMAGE:tag}. */
+  public static String ref(String tag) {
     return image() + ":" + tag;
   }
 
   /** The registry digest of a variant, read afresh: a rebuilt test bed moves the tags. */
-  static String digest(String tag) {
+  public static String digest(String tag) {
     String key = "DIGEST_" + tag.replace('-', '_');
     String v = load().get(key);
     if (v == null) {
@@ -69,11 +77,12 @@ final class TestBed {
     return v;
   }
 
-  static String secret(String fileKey) {
+  /** The trimmed content of the secret file a key names ({@code PG_PASSWORD_FILE} …). */
+  public static String secret(String fileKey) {
     try {
       return Files.readString(Path.of(env(fileKey))).strip();
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + env(fileKey), e);
+      throw new IllegalStateException(fileKey + "=" + env(fileKey) + " is not readable (run the tests as root): " + e, e);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.odooagent.mqtt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,8 @@ import dev.odooagent.Await;
 import dev.odooagent.event.Source;
 import dev.odooagent.event.Trigger;
 import dev.odooagent.event.Verdict;
+import dev.odooagent.it.MqttOperator;
+import dev.odooagent.it.TestBed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -43,9 +46,8 @@ class MqttBridgeIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final String DIGEST = "sha256:" + "5e".repeat(32);
 
-  private static TestBed bed;
   private static Vertx vertx;
-  private static Operator operator;
+  private static MqttOperator operator;
   private static String prefix;
   private static String image;
   private static final List<String> hostsUsed = new CopyOnWriteArrayList<>();
@@ -58,13 +60,11 @@ class MqttBridgeIT {
 
   @BeforeAll
   static void testBed() throws Exception {
-    bed = TestBed.load();
-    URI plain = URI.create(bed.get("MQTT_URL"));
+    URI plain = URI.create(TestBed.env("MQTT_URL"));
     checkPort(plain.getHost(), plain.getPort());
-    operator = new Operator(plain.getHost(), plain.getPort(), bed.get("MQTT_OPERATOR_USER"),
-        bed.secret("MQTT_OPERATOR_PASSWORD_FILE"));
+    operator = new MqttOperator();
     prefix = "odoo/it-" + randomHex(4);
-    image = bed.get("IMAGE");
+    image = TestBed.env("IMAGE");
     vertx = Vertx.vertx();
   }
 
@@ -73,7 +73,7 @@ class MqttBridgeIT {
     if (operator != null) {
       for (String host : hostsUsed) {
         operator.clearRetained(prefix + "/" + host + "/status");
-        operator.discardSession("odoo-agent-" + host, prefix + "/cleanup");
+        operator.dropSession("odoo-agent-" + host, prefix + "/cleanup");
       }
       operator.close();
     }
@@ -94,7 +94,7 @@ class MqttBridgeIT {
 
   @Test
   void tagEventFromTheOperatorReachesThePolicy() throws Exception {
-    Agent agent = startAgent(bed.get("MQTT_URL"), null, null);
+    Agent agent = startAgent(TestBed.env("MQTT_URL"), null, null);
 
     operator.publish(prefix + "/tags", "{\"image\":\"" + image + "\",\"tag\":\"sha-057bb3a\",\"digest\":\"" + DIGEST
         + "\"}");
@@ -114,7 +114,7 @@ class MqttBridgeIT {
   @Test
   void signedCommandIsExecutedOnceAndAnsweredAndItsReplayIsRefused() throws Exception {
     byte[] secret = randomHex(16).getBytes(StandardCharsets.US_ASCII);
-    Agent agent = startAgent(bed.get("MQTT_URL"), null, secret);
+    Agent agent = startAgent(TestBed.env("MQTT_URL"), null, secret);
     String payload = signedWithJq(new JsonObject().put("id", "pin-1").put("action", "pin").put("tag", "sha-057bb3a")
         .put("ts", Instant.now().getEpochSecond()), secret);
 
@@ -153,7 +153,7 @@ class MqttBridgeIT {
 
   @Test
   void commandForAnotherHostIsNotSeenButOneForAllHostsIs() throws Exception {
-    Agent agent = startAgent(bed.get("MQTT_URL"), null, null);
+    Agent agent = startAgent(TestBed.env("MQTT_URL"), null, null);
 
     operator.publish(prefix + "/otherhost/cmd", "{\"id\":\"other-1\",\"action\":\"rollback\"}");
     operator.publish(prefix + "/all/cmd", "{\"id\":\"all-1\",\"action\":\"status\"}");
@@ -168,7 +168,7 @@ class MqttBridgeIT {
 
   @Test
   void handlerFailureIsAnsweredWithItsMessage() throws Exception {
-    Agent agent = startAgent(bed.get("MQTT_URL"), null, null);
+    Agent agent = startAgent(TestBed.env("MQTT_URL"), null, null);
     operator.publish(agent.topic("cmd"), "{\"id\":\"rb-1\",\"action\":\"rollback\"}");
     assertEquals("rollback refused: there is no previous good image (deploy one first)",
         agent.awaitResult("rb-1", false).getString("error"));
@@ -176,42 +176,42 @@ class MqttBridgeIT {
 
   @Test
   void retainedStatusIsReadableWithMosquittoSub() throws Exception {
-    Agent agent = startAgent(bed.get("MQTT_URL"), null, null);
+    Agent agent = startAgent(TestBed.env("MQTT_URL"), null, null);
 
-    JsonObject retained = new JsonObject(operator.readOne(agent.topic("status"), Duration.ofSeconds(10)));
+    JsonObject retained = retainedStatus(agent);
     assertEquals(agent.status.get(), retained);
 
     JsonObject deploying = new JsonObject().put("host", agent.host).put("state", "deploying")
         .put("deploy_in_progress", true);
     agent.bridge.publishStatus(deploying).await(10, TimeUnit.SECONDS);
-    assertEquals(deploying, new JsonObject(operator.readOne(agent.topic("status"), Duration.ofSeconds(10))));
+    assertEquals(deploying, retainedStatus(agent));
 
     agent.bridge.publishEvent(new JsonObject().put("deploy_id", "d-1").put("step", "pull").put("state", "done"))
         .await(10, TimeUnit.SECONDS);
-    Operator.Message event = agent.subscription.await(m -> m.topic().equals(agent.topic("events")), WAIT,
-        "on " + agent.topic("events"));
+    MqttOperator.Message event = agent.subscription.await("on " + agent.topic("events"), WAIT,
+        m -> m.topic().equals(agent.topic("events")));
     assertEquals("pull", event.json().getString("step"));
 
     agent.bridge.stop().await(10, TimeUnit.SECONDS);
     assertEquals(new JsonObject().put("host", agent.host).put("state", "offline"),
-        new JsonObject(operator.readOne(agent.topic("status"), Duration.ofSeconds(10))));
+        retainedStatus(agent));
   }
 
   @Test
   void tlsConnectionTrustsTheTestBedCaOnly() throws Exception {
-    Path ca = Path.of(bed.get("MQTT_CA_FILE"));
-    Agent agent = startAgent(bed.get("MQTTS_URL"), ca, null);
+    Path ca = Path.of(TestBed.env("MQTT_CA_FILE"));
+    Agent agent = startAgent(TestBed.env("MQTTS_URL"), ca, null);
     assertTrue(agent.bridge.connected());
     operator.publish(prefix + "/tags", "{\"image\":\"" + image + "\",\"tag\":\"v2\"}");
     await(() -> !agent.triggers.isEmpty(), "a tag event over TLS");
 
     Path otherCa = selfSignedCa();
-    Agent untrusting = agent(bed.get("MQTTS_URL"), otherCa, null, null);
+    Agent untrusting = agent(TestBed.env("MQTTS_URL"), otherCa, null, null);
     untrusting.bridge.start().await(30, TimeUnit.SECONDS);
     assertFalse(untrusting.bridge.connected(), "a broker certificate from another CA must not be trusted");
 
     // the test bed's certificate names 127.0.0.1 and localhost, so reaching it as 127.0.0.2 must fail verification
-    URI tls = URI.create(bed.get("MQTTS_URL"));
+    URI tls = URI.create(TestBed.env("MQTTS_URL"));
     TcpProxy otherName = new TcpProxy(InetAddress.getByName("127.0.0.2"), tls.getHost(), tls.getPort());
     proxies.add(otherName);
     Agent misnamed = agent("mqtts://127.0.0.2:" + otherName.port(), ca, null, null);
@@ -225,14 +225,14 @@ class MqttBridgeIT {
     Agent agent = startAgent("mqtt://127.0.0.1:" + proxy.port(), null, null);
 
     proxy.cutAndHoldDown();
-    Operator.Message will = agent.subscription.await(m -> m.topic().equals(agent.topic("status"))
-        && m.payload().contains("offline"), WAIT, "offline on " + agent.topic("status"));
+    MqttOperator.Message will = agent.subscription.await("offline on " + agent.topic("status"), WAIT,
+        m -> m.topic().equals(agent.topic("status")) && m.payload().contains("offline"));
     assertEquals(new JsonObject().put("host", agent.host).put("state", "offline"), will.json());
     await(() -> !agent.bridge.connected(), "the bridge noticing the lost connection");
 
     proxy.restore();
     await(agent.bridge::connected, "the bridge reconnecting");
-    assertEquals(agent.status.get(), new JsonObject(operator.readOne(agent.topic("status"), Duration.ofSeconds(10))));
+    assertEquals(agent.status.get(), retainedStatus(agent));
   }
 
   @Test
@@ -292,25 +292,24 @@ class MqttBridgeIT {
 
   private Agent startAgent(String url, Path ca, byte[] secret) throws Exception {
     String host = "h" + randomHex(4);
-    Operator.Subscription subscription =
-        operator.subscribe(prefix + "/" + host + "/#", prefix + "/" + host + "/probe");
+    MqttOperator.Sub subscription = operator.subscribe(prefix + "/" + host + "/#");
     Agent agent = agent(url, ca, secret, subscription, host);
     agent.bridge.start().await(30, TimeUnit.SECONDS);
     // the status is published after the subscriptions on the same connection, so once it is seen they are in place
-    agent.subscription.await(m -> m.topic().equals(agent.topic("status")) && m.payload().contains("\"idle\""), WAIT,
-        "idle status on " + agent.topic("status"));
+    agent.subscription.await("idle status on " + agent.topic("status"), WAIT,
+        m -> m.topic().equals(agent.topic("status")) && m.payload().contains("\"idle\""));
     assertTrue(agent.bridge.connected());
     return agent;
   }
 
-  private Agent agent(String url, Path ca, byte[] secret, Operator.Subscription subscription) throws Exception {
+  private Agent agent(String url, Path ca, byte[] secret, MqttOperator.Sub subscription) throws Exception {
     return agent(url, ca, secret, subscription, "h" + randomHex(4));
   }
 
-  private Agent agent(String url, Path ca, byte[] secret, Operator.Subscription subscription, String host)
+  private Agent agent(String url, Path ca, byte[] secret, MqttOperator.Sub subscription, String host)
       throws Exception {
     hostsUsed.add(host);
-    MqttSettings settings = new MqttSettings(url, bed.get("MQTT_AGENT_USER"), bed.secret("MQTT_AGENT_PASSWORD_FILE"),
+    MqttSettings settings = new MqttSettings(url, TestBed.env("MQTT_AGENT_USER"), TestBed.secret("MQTT_AGENT_PASSWORD_FILE"),
         ca, prefix, host, secret, temp.resolve(host), image);
     Agent agent = new Agent(host, settings, subscription);
     agents.add(agent);
@@ -318,7 +317,7 @@ class MqttBridgeIT {
   }
 
   private TcpProxy proxyToBroker() throws IOException {
-    URI plain = URI.create(bed.get("MQTT_URL"));
+    URI plain = URI.create(TestBed.env("MQTT_URL"));
     TcpProxy proxy = new TcpProxy(plain.getHost(), plain.getPort());
     proxies.add(proxy);
     return proxy;
@@ -335,20 +334,16 @@ class MqttBridgeIT {
     return cert;
   }
 
-  /** Signs as an operator would: HMAC-SHA256 over {@code jq -cjS 'del(.sig)'} of the command, with openssl. */
+  /** The command signed as an operator would sign it (jq's canonical form, HMAC-SHA256), as the payload to publish. */
   private static String signedWithJq(JsonObject command, byte[] secret) throws Exception {
-    Path file = Files.createTempFile("command", ".json");
-    try {
-      Files.writeString(file, command.encode(), StandardCharsets.UTF_8);
-      Process p = new ProcessBuilder("sh", "-c",
-          "set -e; jq -cjS 'del(.sig)' \"$1\" | openssl dgst -sha256 -hmac \"$2\" -r | cut -d' ' -f1", "sh",
-          file.toString(), new String(secret, StandardCharsets.US_ASCII)).redirectErrorStream(true).start();
-      String sig = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-      assertTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0, "signing with jq and openssl failed: " + sig);
-      return command.copy().put("sig", sig).encode();
-    } finally {
-      Files.deleteIfExists(file);
-    }
+    return MqttOperator.sign(command, secret).encode();
+  }
+
+  /** The status retained for the agent's host, as a new subscriber gets it. */
+  private static JsonObject retainedStatus(Agent agent) {
+    MqttOperator.Message m = operator.retained(agent.topic("status"));
+    assertNotNull(m, "no retained message on " + agent.topic("status"));
+    return m.json();
   }
 
   private static void await(BooleanSupplier condition, String what) {
@@ -375,7 +370,7 @@ class MqttBridgeIT {
   private static final class Agent {
     final String host;
     final MqttBridge bridge;
-    final Operator.Subscription subscription;
+    final MqttOperator.Sub subscription;
     final List<Trigger> triggers = new CopyOnWriteArrayList<>();
     final List<String> counts = new CopyOnWriteArrayList<>();
     final List<Command> commands = new CopyOnWriteArrayList<>();
@@ -383,7 +378,7 @@ class MqttBridgeIT {
     private final String prefixOfHost;
     private final AtomicInteger deploys = new AtomicInteger();
 
-    Agent(String host, MqttSettings settings, Operator.Subscription subscription) {
+    Agent(String host, MqttSettings settings, MqttOperator.Sub subscription) {
       this.host = host;
       this.subscription = subscription;
       this.prefixOfHost = settings.topicPrefix() + "/" + host;
@@ -413,15 +408,15 @@ class MqttBridgeIT {
       return commands.stream().map(Command::id).toList();
     }
 
-    JsonObject awaitResult(String id, boolean ok) throws InterruptedException {
-      return subscription.await(m -> isResult(m, id, ok), WAIT, "result " + id + " ok=" + ok).json();
+    JsonObject awaitResult(String id, boolean ok) {
+      return subscription.await("result " + id + " ok=" + ok, WAIT, m -> isResult(m, id, ok)).json();
     }
 
     List<JsonObject> resultsFor(String id, Boolean ok) {
-      return subscription.all(m -> isResult(m, id, ok)).stream().map(Operator.Message::json).toList();
+      return subscription.messages(m -> isResult(m, id, ok)).stream().map(MqttOperator.Message::json).toList();
     }
 
-    private boolean isResult(Operator.Message m, String id, Boolean ok) {
+    private boolean isResult(MqttOperator.Message m, String id, Boolean ok) {
       if (!m.topic().equals(topic("cmd/result"))) {
         return false;
       }

@@ -1,25 +1,26 @@
 package dev.odooagent.it;
 
-import static dev.odooagent.it.EventsSupport.GHCR_IMAGE;
-import static dev.odooagent.it.EventsSupport.MANIFEST_V2;
-import static dev.odooagent.it.EventsSupport.REPOSITORY;
 import static dev.odooagent.it.EventsSupport.deployments;
-import static dev.odooagent.it.EventsSupport.envelope;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.githubHeaders;
-import static dev.odooagent.it.EventsSupport.githubSignature;
 import static dev.odooagent.it.EventsSupport.metric;
-import static dev.odooagent.it.EventsSupport.packageEvent;
-import static dev.odooagent.it.EventsSupport.registryEvent;
-import static dev.odooagent.it.EventsSupport.registryHeaders;
+import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
+import static dev.odooagent.it.Webhooks.MANIFEST_V2;
+import static dev.odooagent.it.Webhooks.REPOSITORY;
+import static dev.odooagent.it.Webhooks.envelope;
+import static dev.odooagent.it.Webhooks.githubHeaders;
+import static dev.odooagent.it.Webhooks.githubSignature;
+import static dev.odooagent.it.Webhooks.packageEvent;
+import static dev.odooagent.it.Webhooks.registryEvent;
+import static dev.odooagent.it.Webhooks.registryHeaders;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import dev.odooagent.it.EventsSupport.Message;
-import dev.odooagent.it.EventsSupport.Reply;
-import dev.odooagent.it.EventsSupport.Sub;
+import dev.odooagent.it.MqttOperator.Message;
+import dev.odooagent.it.MqttOperator.Sub;
+import dev.odooagent.it.Webhooks.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -35,23 +36,20 @@ import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 4, bad inputs: a corpus over the GitHub and registry webhooks, MQTT tag events and signed MQTT commands. Each
- * gets its documented rejection (HTTP status, a counted event result, or an {@code ok:false} command result, or it is
- * simply never seen), and afterwards nothing was deployed and the agent is healthy.
+ * Bad inputs: a corpus over the GitHub and registry webhooks, MQTT tag events and signed MQTT commands. Each gets its
+ * documented rejection (HTTP status, a counted event result, or an {@code ok:false} command result, or it is simply
+ * never seen), and afterwards nothing was deployed and the agent is healthy. The corpus and that final check are one
+ * test factory, so the check always follows the whole corpus whatever order JUnit runs methods in.
  *
  * <p>Wherever it can, an input names a version the policy would accept ({@code sha-abcdef1}, or v2 by command), so
  * that an input wrongly taken would start a deploy and show in the final check.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EventsBadInputIT {
+class BadInputIsRefusedAndDeploysNothingIT {
   static final String HOST = "it-ev-bad";
   static final String PREFIX = "odoo/it-ev-bad-" + EventsSupport.nonce();
   static final String TAGS = PREFIX + "/tags";
@@ -64,7 +62,7 @@ class EventsBadInputIT {
 
   static OdooFixture odoo;
   static AgentProcess agent;
-  static EventsSupport.Mqtt mqtt;
+  static MqttOperator mqtt;
   static Sub results;
   static int resultsRead;
   static int inputs;
@@ -72,7 +70,7 @@ class EventsBadInputIT {
   @BeforeAll
   static void up() throws IOException {
     odoo = new OdooFixture("it-ev-bad", "it_ev_bad", 18264, false).fresh("v1").start("v1");
-    mqtt = new EventsSupport.Mqtt();
+    mqtt = new MqttOperator();
     results = mqtt.subscribe(RESULT);
     Path github = EventsSupport.secretFile("github", GITHUB_SECRET);
     Path token = EventsSupport.secretFile("hook", HOOK_TOKEN);
@@ -288,13 +286,25 @@ class EventsBadInputIT {
     return c;
   }
 
+  /** The whole corpus, then the check that nothing was deployed: one factory, in this order. */
   @TestFactory
-  @Order(1)
+  Stream<DynamicNode> theWholeCorpusGetsItsAnswersAndAfterwardsNothingWasDeployed() throws IOException {
+    return Stream.of(
+        dynamicContainer("webhook inputs get their documented answers", webhookInputsGetTheirDocumentedAnswers()),
+        dynamicTest("a webhook GET is refused with 405", this::aWebhookGetIsRefusedWith405),
+        dynamicContainer("tag events are rejected or ignored", tagEventsAreRejectedOrIgnored()),
+        dynamicContainer("commands are refused with a result", commandsAreRefusedWithAResult()),
+        dynamicContainer("messages over the client frame limit are dropped and the agent recovers",
+            messagesOverTheClientFrameLimitAreDroppedAndTheAgentRecovers()),
+        dynamicTest("after the whole corpus nothing was deployed and the agent is healthy",
+            this::afterTheWholeCorpusNothingWasDeployedAndTheAgentIsHealthy));
+  }
+
   Stream<DynamicTest> webhookInputsGetTheirDocumentedAnswers() {
     return httpCorpus().stream().map(h -> dynamicTest(h.name() + " -> " + h.status(), () -> {
       String source = h.path().equals("/hooks/github") ? "github" : "registry";
       Map<String, Double> before = events(agent, source);
-      Reply r = EventsSupport.post(agent.hookPort, h.path(), h.headers(), h.body());
+      Reply r = Webhooks.post(agent.hookPort, h.path(), h.headers(), h.body());
       inputs++;
       assertEquals(h.status(), r.status(), r.body());
       if (h.error() != null) {
@@ -309,10 +319,8 @@ class EventsBadInputIT {
     }));
   }
 
-  @Test
-  @Order(2)
   void aWebhookGetIsRefusedWith405() {
-    Reply r = EventsSupport.get(agent.hookPort, "/hooks/github");
+    Reply r = Webhooks.get(agent.hookPort, "/hooks/github");
     inputs++;
     assertEquals(405, r.status(), r.body());
   }
@@ -358,8 +366,6 @@ class EventsBadInputIT {
         new Tag("a tag neither the channel nor matching tag_pattern", tag(image, "v2", d), "ignored"));
   }
 
-  @TestFactory
-  @Order(3)
   Stream<DynamicTest> tagEventsAreRejectedOrIgnored() {
     return tagCorpus().stream().map(t -> dynamicTest("P/tags: " + t.name() + " -> " + t.result(), () -> {
       Map<String, Double> before = events(agent, "mqtt");
@@ -378,7 +384,7 @@ class EventsBadInputIT {
   // ------------------------------------------------------------------------------------------------ MQTT commands
 
   static JsonObject signed(JsonObject c) throws IOException {
-    return EventsSupport.sign(c, COMMAND_SECRET);
+    return MqttOperator.sign(c, COMMAND_SECRET);
   }
 
   static long now() {
@@ -420,13 +426,11 @@ class EventsBadInputIT {
     return "bad-" + UUID.randomUUID();
   }
 
-  @TestFactory
-  @Order(4)
   Stream<DynamicTest> commandsAreRefusedWithAResult() throws IOException {
     List<DynamicTest> t = new ArrayList<>();
     t.add(dynamicTest("unsigned", () -> refused(deployV2(id()), "sig is missing")));
     t.add(dynamicTest("signed with another secret", () -> {
-      JsonObject c = EventsSupport.sign(deployV2(id()), utf8("guessed"));
+      JsonObject c = MqttOperator.sign(deployV2(id()), utf8("guessed"));
       refused(c, "sig does not match");
     }));
     t.add(dynamicTest("sig not hex", () -> refused(deployV2(id()).put("sig", "z".repeat(64)), "sig must be 64 hex digits")));
@@ -496,8 +500,6 @@ class EventsBadInputIT {
    * connection and reconnects with a clean session, so that the broker does not redeliver them forever. Each is never
    * seen (not counted, no result), and a command sent after the reconnect is answered.
    */
-  @TestFactory
-  @Order(5)
   Stream<DynamicTest> messagesOverTheClientFrameLimitAreDroppedAndTheAgentRecovers() {
     Map<String, byte[]> huge = new LinkedHashMap<>();
     huge.put("P/tags: a 2 MiB tag event", utf8(new JsonObject().put("image", TestBed.image()).put("tag", ACCEPTABLE_TAG)
@@ -526,8 +528,6 @@ class EventsBadInputIT {
 
   // ------------------------------------------------------------------------------------------------ verdict
 
-  @Test
-  @Order(6)
   void afterTheWholeCorpusNothingWasDeployedAndTheAgentIsHealthy() throws IOException {
     assertTrue(inputs >= 50, "the corpus has at least 50 inputs, it had " + inputs);
     assertTrue(agent.alive(), "the agent process is alive");

@@ -39,21 +39,17 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 5: image/ built with image/build on the stand-in base renders odoo.conf from the environment, refuses bad
- * settings, keeps secrets out of logs and metadata, declares the seed's health check and labels, and carries the module
- * map the agent's {@code deploy.upgrade: changed} reads.
+ * The image image/build makes (on the stand-in base) keeps its contract: it renders odoo.conf from the environment,
+ * refuses bad settings, keeps secrets out of logs and metadata, declares the seed's health check and labels, and
+ * carries the module map the agent's {@code deploy.upgrade: changed} reads.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ImageIT {
+class OdooImageKeepsItsContractIT {
   static final Path ROOT = Path.of(System.getProperty("project.root", "..")).toAbsolutePath().normalize();
   static final String REPO = TestBed.image();
   static final String TAG_A = "it-img-a";
@@ -197,7 +193,6 @@ class ImageIT {
       """;
 
   @Test
-  @Order(1)
   void withOnlyTheSecretsSetTheRenderedConfHoldsTheDocumentedDefaults() {
     String db = "it-img-db-" + RUN;
     String admin = "it-img-admin-" + RUN;
@@ -209,7 +204,6 @@ class ImageIT {
 
   @ParameterizedTest(name = "secrets as {0}")
   @ValueSource(strings = {"variables", "files"})
-  @Order(2)
   void everyVariableOfTheEnvTableReachesTheConf(String form) throws IOException {
     // Characters a shell or printf would mangle if the entrypoint expanded the value a second time.
     String db = "it-img-db $HOME'\"\\%s;#" + RUN;
@@ -243,7 +237,6 @@ class ImageIT {
       "DB_PASSWORD_FILE absent   | DB_PASSWORD_FILE=/run/secrets/nope ADMIN_PASSWD=it-img-secret-a | odoo-entrypoint: DB_PASSWORD_FILE *",
       "both DB_PASSWORD forms    | DB_PASSWORD=it-img-secret-d DB_PASSWORD_FILE=/etc/hostname ADMIN_PASSWD=it-img-secret-a | odoo-entrypoint: both DB_PASSWORD and DB_PASSWORD_FILE *",
       "DB_USER postgres          | DB_PASSWORD=it-img-secret-d ADMIN_PASSWD=it-img-secret-a DB_USER=postgres | odoo-entrypoint: DB_USER *"})
-  @Order(3)
   void aMissingOrBadSettingStopsTheContainerBeforeOdooWithOneLineNamingIt(String name, String envs, String message) {
     String container = "it-img-bad-" + name.strip().toLowerCase().replaceAll("[^a-z0-9]+", "-");
     containers.add(container);
@@ -269,7 +262,6 @@ class ImageIT {
   // ------------------------------------------------------------------ health
 
   @Test
-  @Order(4)
   void theImageDeclaresTheSeedsHealthCheckOnWebHealth() {
     JsonObject hc = new JsonObject(docker("image", "inspect", "--format", "{{json .Config.Healthcheck}}", ref(TAG_A)));
     assertEquals(new JsonArray().add("CMD-SHELL").add("curl -fsS \"http://127.0.0.1:${ODOO_PORT:-8069}/web/health\" || exit 1"),
@@ -304,7 +296,6 @@ class ImageIT {
   }
 
   @Test
-  @Order(5)
   void theHealthCheckTurnsHealthyAgainstTheTestBedDatabase() throws IOException {
     startHealthy();
     await(HEALTHY + " healthy (" + HEALTHY + " logs: docker logs " + HEALTHY + ")", Duration.ofSeconds(90),
@@ -331,7 +322,6 @@ class ImageIT {
   }
 
   @Test
-  @Order(6)
   void theHealthCheckTurnsUnhealthyWhenOdooDoesNotAnswerOnOdooPort() {
     String name = "it-img-unhealthy";
     containers.add(name);
@@ -351,7 +341,6 @@ class ImageIT {
   // ------------------------------------------------------------------ secrets
 
   @Test
-  @Order(7)
   void noSecretInLogsLabelsOrInspectBeyondTheEnvTheOperatorPassed() throws IOException {
     startHealthy();
     String dbE = "it-img-db-e-" + RUN;
@@ -417,18 +406,23 @@ class ImageIT {
   }
 
   @Test
-  @Order(8)
-  void odooIsPidOneSoDockerStopReachesIt() throws IOException {
-    startHealthy();
-    await(HEALTHY + " running", Duration.ofSeconds(60), () -> inspect(HEALTHY).getJsonObject("State").getBoolean("Running"));
-    String[] argv = docker("exec", HEALTHY, "cat", "/proc/1/cmdline").split("\0");
+  void odooIsPidOneSoDockerStopReachesIt() {
+    // Its own container: stopping the shared healthy one would take it from the tests that use it.
+    String name = "it-img-pid1";
+    containers.add(name);
+    dockerQuiet("rm", "-f", "-v", name);
+    docker("run", "-d", "--name", name, "--network", "none", "-e", "DB_PASSWORD=it-img-secret-d", "-e", "ADMIN_PASSWD=it-img-secret-a",
+        "-e", "WORKERS=2", ref(TAG_A));
+    await("odoo answering in " + name, Duration.ofSeconds(60), () -> TestBed.exec(List.of("docker", "exec", name, "curl", "-fsS",
+        "http://127.0.0.1:8069/web/health"), Map.of(), Duration.ofSeconds(20)).code() == 0);
+    String[] argv = docker("exec", name, "cat", "/proc/1/cmdline").split("\0");
     List<String> args = List.of(argv);
     assertTrue(args.stream().anyMatch(a -> a.endsWith("/odoo") || a.equals("odoo")) && args.contains("-c")
         && args.contains("/etc/odoo/odoo.conf") && args.stream().noneMatch(a -> a.contains("entrypoint")),
         "PID 1 is odoo itself, not the entrypoint shell: " + args);
     // A shell left as PID 1 would ignore SIGTERM and be SIGKILLed (137) at the stop timeout.
-    docker("stop", "--time", "30", HEALTHY);
-    JsonObject state = inspect(HEALTHY).getJsonObject("State");
+    docker("stop", "--time", "30", name);
+    JsonObject state = inspect(name).getJsonObject("State");
     assertFalse(state.getBoolean("Running"));
     assertNotEquals(137, state.getInteger("ExitCode"), "odoo did not get SIGTERM: " + state.encode());
     assertFalse(state.getBoolean("OOMKilled"));
@@ -437,7 +431,6 @@ class ImageIT {
   // ------------------------------------------------------------------ labels
 
   @Test
-  @Order(9)
   void theLabelsNameTheRevisionSourceVersionCreatedAndModules() throws IOException {
     JsonObject a = labels(TAG_A);
     JsonObject b = labels(TAG_B);
@@ -511,7 +504,6 @@ class ImageIT {
   // ------------------------------------------------------------------ deploy A -> B
 
   @Test
-  @Order(10)
   void deployingAToBWithUpgradeChangedUpgradesExactlyTheBumpedModule() throws Exception {
     OdooFixture fixture = new OdooFixture("it-img-deploy", "it_img_deploy", 18360, false);
     try (OdooFixture odoo = fixture) {

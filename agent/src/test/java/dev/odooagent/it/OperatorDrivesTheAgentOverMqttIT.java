@@ -4,34 +4,32 @@ import static dev.odooagent.it.EventsSupport.awaitDeploy;
 import static dev.odooagent.it.EventsSupport.bySource;
 import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.jsonWith;
 import static dev.odooagent.it.EventsSupport.metric;
+import static dev.odooagent.it.MqttOperator.jsonWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.odooagent.it.EventsSupport.Message;
-import dev.odooagent.it.EventsSupport.Sub;
+import dev.odooagent.it.MqttOperator.Message;
+import dev.odooagent.it.MqttOperator.Sub;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 4, MQTT on the real test bed with the real {@code mosquitto_pub}/{@code mosquitto_sub}: tag events, pin and
- * unpin, command results, the retained status and its last will, and a broker restarted mid-run.
+ * An operator drives the agent over MQTT on the real test bed, with the real {@code mosquitto_pub}/{@code mosquitto_sub}:
+ * tag events, pin and unpin, command results, the retained status and its last will, and a broker restarted mid-run.
+ * Each test first brings the service to the version it starts from, through the admin API.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EventsMqttIT {
+class OperatorDrivesTheAgentOverMqttIT {
   static final String HOST = "it-ev-mqtt";
   /** Unique per run, under the odoo/ tree the test bed's ACL grants to the agent and the operator. */
   static final String PREFIX = "odoo/it-ev-" + EventsSupport.nonce();
@@ -43,7 +41,7 @@ class EventsMqttIT {
 
   static OdooFixture odoo;
   static AgentProcess agent;
-  static EventsSupport.Mqtt mqtt;
+  static MqttOperator mqtt;
   static Sub results;
   static Sub steps;
   static boolean brokerDown;
@@ -51,7 +49,7 @@ class EventsMqttIT {
   @BeforeAll
   static void up() throws IOException {
     odoo = new OdooFixture("it-ev-mq", "it_ev_mq", 18262, false).fresh("v1").start("v1");
-    mqtt = new EventsSupport.Mqtt();
+    mqtt = new MqttOperator();
     results = mqtt.subscribe(RESULT);
     steps = mqtt.subscribe(EVENTS);
     agent = new AgentProcess("ev-mqtt", odoo, 19262, 19272)
@@ -96,6 +94,28 @@ class EventsMqttIT {
     return field == null ? c : c.put(field, value);
   }
 
+  /**
+   * Brings the service to {@code tag}, unpinned, as an operator would through the admin API (which may go back), and
+   * waits until the agent sees it running and healthy.
+   */
+  static void startFrom(String tag) {
+    if (agent.status().getValue("pinned") != null) {
+      HttpResponse<String> r = agent.post("/unpin", new JsonObject());
+      assertEquals(202, r.statusCode(), r.body());
+      String id = new JsonObject(r.body()).getString("deploy_id");
+      if (id != null) {
+        agent.awaitVerdict(id, Duration.ofSeconds(120));
+      }
+    }
+    String digest = TestBed.digest(tag);
+    if (!digest.equals(odoo.runningDigest())) {
+      JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", tag)), Duration.ofSeconds(120));
+      assertEquals("success", d.getString("outcome"), "bringing the service to " + tag + ": " + d.encode());
+    }
+    TestBed.await("the agent to see " + tag + " running and healthy", Duration.ofSeconds(30), () -> digest.equals(agent.status()
+        .getJsonObject("current").getString("digest")) && "pass".equals(agent.status().getString("health")));
+  }
+
   /** Sends a command and returns its result from {@code sub}. */
   static JsonObject send(Sub sub, JsonObject command) throws IOException {
     mqtt.publish(CMD, command.encode());
@@ -104,8 +124,8 @@ class EventsMqttIT {
   }
 
   @Test
-  @Order(1)
   void aTagEventDeploysItAndEachStepIsPublished() throws IOException {
+    startFrom("v1");
     String v2 = TestBed.digest("v2");
     double accepted = events(agent, "mqtt", "accepted");
 
@@ -128,8 +148,8 @@ class EventsMqttIT {
   }
 
   @Test
-  @Order(2)
   void aPinHoldsWhileAChannelChangeIsIgnoredAndUnpinCatchesUp() throws IOException {
+    startFrom("v2");
     String v2 = TestBed.digest("v2");
     String latest = TestBed.digest("latest");
     String n = EventsSupport.nonce();
@@ -169,8 +189,8 @@ class EventsMqttIT {
   }
 
   @Test
-  @Order(3)
   void aStatusCommandIsAnsweredAndTheRetainedStatusCarriesTheRunningImage() throws IOException {
+    startFrom("latest");
     JsonObject r = send(results, command("status-" + EventsSupport.nonce(), "status", null, null));
     assertEquals(Boolean.TRUE, r.getBoolean("ok"), r.encode());
     String latest = TestBed.digest("latest");
@@ -185,8 +205,8 @@ class EventsMqttIT {
   }
 
   @Test
-  @Order(4)
   void afterABrokerRestartTheAgentReconnectsAndACommandExecutesExactlyOnce() throws IOException {
+    startFrom("v1");
     try {
       brokerDown = true;
       EventsSupport.stopDaemon("mosquitto");
@@ -218,18 +238,33 @@ class EventsMqttIT {
   }
 
   @Test
-  @Order(5)
   void theLastWillSaysOfflineAfterTheAgentIsKilled() throws Exception {
-    try (Sub live = mqtt.subscribe(STATUS)) {
-      live.await("the retained online status", Duration.ofSeconds(15), m -> m.retained() && HOST.equals(m.json().getString("host"))
+    // Its own agent, on the same container: killing the shared one would take it from the other tests.
+    String host = "it-ev-mqtt-will";
+    String status = PREFIX + "/" + host + "/status";
+    AgentProcess doomed = new AgentProcess("ev-mqtt-will", odoo, 19266, 19276)
+        .set("mqtt.url", TestBed.env("MQTT_URL"))
+        .set("mqtt.username", TestBed.env("MQTT_AGENT_USER"))
+        .set("mqtt.password_file", TestBed.env("MQTT_AGENT_PASSWORD_FILE"))
+        .set("mqtt.topic_prefix", PREFIX);
+    try {
+      doomed.start();
+      mqtt.awaitRetained("its online status retained", Duration.ofSeconds(15), status, m -> host.equals(m.json().getString("host")));
+      Sub live = mqtt.subscribe(status);
+      live.await("the retained online status", Duration.ofSeconds(15), m -> m.retained() && host.equals(m.json().getString("host"))
           && m.json().containsKey("current"));
 
-      agent.kill9();
+      doomed.kill9();
 
-      JsonObject offline = new JsonObject().put("host", HOST).put("state", "offline");
-      live.await("the last will on " + STATUS, Duration.ofSeconds(30), m -> m.topic().equals(STATUS) && offline.equals(m.json()));
-      assertEquals(offline, mqtt.retained(STATUS).json(), "the will is retained");
+      JsonObject offline = new JsonObject().put("host", host).put("state", "offline");
+      live.await("the last will on " + status, Duration.ofSeconds(30), m -> m.topic().equals(status) && offline.equals(m.json()));
+      assertEquals(offline, mqtt.retained(status).json(), "the will is retained");
+      assertFalse(doomed.alive());
+      live.close();
+    } finally {
+      doomed.close();
+      mqtt.clearRetained(status);
+      mqtt.dropSession("odoo-agent-" + host, PREFIX + "/cleanup");
     }
-    assertFalse(agent.alive());
   }
 }

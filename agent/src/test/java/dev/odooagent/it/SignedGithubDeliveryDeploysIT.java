@@ -1,18 +1,17 @@
 package dev.odooagent.it;
 
-import static dev.odooagent.it.EventsSupport.GHCR_IMAGE;
 import static dev.odooagent.it.EventsSupport.awaitDeploy;
 import static dev.odooagent.it.EventsSupport.bySource;
 import static dev.odooagent.it.EventsSupport.deployments;
 import static dev.odooagent.it.EventsSupport.events;
-import static dev.odooagent.it.EventsSupport.githubHeaders;
-import static dev.odooagent.it.EventsSupport.githubSignature;
-import static dev.odooagent.it.EventsSupport.packageEvent;
-import static dev.odooagent.it.EventsSupport.post;
+import static dev.odooagent.it.Webhooks.GHCR_IMAGE;
+import static dev.odooagent.it.Webhooks.githubHeaders;
+import static dev.odooagent.it.Webhooks.githubSignature;
+import static dev.odooagent.it.Webhooks.packageEvent;
+import static dev.odooagent.it.Webhooks.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
@@ -24,17 +23,13 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Issue 4, webhooks on the real test bed: signed GitHub package deliveries through the agent's real listener, and the
- * real docker-registry's notifications after a plain {@code docker push}.
+ * A signed GitHub {@code package} delivery, through the agent's real listener on the real test bed, deploys the tag it
+ * names; a wrong signature or a tampered body deploys nothing, and a replay of the accepted delivery is a no-op.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EventsWebhookIT {
+class SignedGithubDeliveryDeploysIT {
   /** GitHub's documented example ("Validating webhook deliveries", testing the webhook payload validation). */
   static final String DOC_SECRET = "It's a Secret to Everybody";
   static final String DOC_PAYLOAD = "Hello, World!";
@@ -42,9 +37,12 @@ class EventsWebhookIT {
 
   static OdooFixture odoo;
   static AgentProcess agent;
-  /** The delivery of the accepted event, replayed later. */
+  /** The signed delivery of v2 that the agent accepted in {@link #up()}, and what it answered and deployed. */
   static String delivery;
   static byte[] deliveredBody;
+  static Webhooks.Reply accepted;
+  static JsonObject deployed;
+  static Map<String, Double> beforeDelivery;
 
   @BeforeAll
   static void up() throws IOException {
@@ -56,6 +54,16 @@ class EventsWebhookIT {
         .set("webhooks.github_image", GHCR_IMAGE).start();
     TestBed.await("the agent to see v1 running", Duration.ofSeconds(30),
         () -> TestBed.digest("v1").equals(agent.status().getJsonObject("current").getString("digest")));
+
+    // The one deploy of this class, shared by the tests that look at it and at its replay.
+    beforeDelivery = deployments(agent);
+    String v2 = TestBed.digest("v2");
+    delivery = newDelivery();
+    deliveredBody = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v2", v2).encode().getBytes(StandardCharsets.UTF_8);
+    accepted = post(agent.hookPort, "/hooks/github", githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)),
+        deliveredBody);
+    assertEquals(202, accepted.status(), accepted.body());
+    deployed = awaitDeploy(agent, "the GitHub-triggered deploy of v2", Duration.ofSeconds(120), bySource("github", v2));
   }
 
   @AfterAll
@@ -73,21 +81,20 @@ class EventsWebhookIT {
   }
 
   @Test
-  @Order(1)
   void githubsDocumentedSignatureVectorVerifiesThroughTheRealListener() {
     assertEquals(DOC_SIGNATURE, githubSignature(DOC_SECRET, DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8)),
         "the test's own HMAC agrees with GitHub's documented vector");
     Map<String, Double> before = deployments(agent);
     double rejected = events(agent, "github", "rejected");
 
-    EventsSupport.Reply good = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), DOC_SIGNATURE),
+    Webhooks.Reply good = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), DOC_SIGNATURE),
         DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
     // The signature passes, so the listener goes on to read the body, which is not JSON: 400, not 401.
     assertEquals(400, good.status(), good.body());
     assertTrue(good.json().getString("error").contains("not valid JSON"), good.body());
 
     String flipped = DOC_SIGNATURE.substring(0, DOC_SIGNATURE.length() - 1) + (DOC_SIGNATURE.endsWith("7") ? "8" : "7");
-    EventsSupport.Reply bad = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), flipped),
+    Webhooks.Reply bad = post(agent.hookPort, "/hooks/github", githubHeaders("ping", newDelivery(), flipped),
         DOC_PAYLOAD.getBytes(StandardCharsets.UTF_8));
     assertEquals(401, bad.status(), bad.body());
     assertTrue(bad.json().getString("error").contains("X-Hub-Signature-256 does not match"), bad.body());
@@ -97,19 +104,11 @@ class EventsWebhookIT {
   }
 
   @Test
-  @Order(2)
   void aSignedPackagePublishedEventForTheServiceImageDeploysThatTagEndToEnd() {
-    Map<String, Double> before = deployments(agent);
     String v2 = TestBed.digest("v2");
-    delivery = newDelivery();
-    deliveredBody = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v2", v2).encode().getBytes(StandardCharsets.UTF_8);
-
-    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
-        githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
-
-    assertEquals(202, r.status(), r.body());
-    assertEquals("accepted", r.json().getString("status"));
-    JsonObject d = awaitDeploy(agent, "the GitHub-triggered deploy of v2", Duration.ofSeconds(120), bySource("github", v2));
+    assertEquals(202, accepted.status(), accepted.body());
+    assertEquals("accepted", accepted.json().getString("status"));
+    JsonObject d = deployed;
     assertEquals("success", d.getString("outcome"), d.encode());
     assertEquals("v2", d.getJsonObject("to").getString("tag"));
     assertEquals(TestBed.digest("v1"), d.getJsonObject("from").getString("digest"));
@@ -117,12 +116,11 @@ class EventsWebhookIT {
     TestBed.await("the agent to see v2 running", Duration.ofSeconds(30),
         () -> v2.equals(agent.status().getJsonObject("current").getString("digest")));
     assertTrue(odoo.modules().contains("ipai_core=18.0.1.1.0"), "v2's module was upgraded: " + odoo.modules());
-    assertEquals(before.get("success") + 1, deployments(agent).get("success"));
+    assertEquals(beforeDelivery.get("success") + 1, deployments(agent).get("success"));
     assertEquals(1.0, events(agent, "github", "accepted"));
   }
 
   @Test
-  @Order(3)
   void aWrongSecretOrATamperedBodyAnswers401AndDeploysNothing() throws IOException {
     Map<String, Double> before = deployments(agent);
     int journal = agent.journal().size();
@@ -131,7 +129,7 @@ class EventsWebhookIT {
     String v1 = TestBed.digest("v1");
 
     byte[] wantsV1 = packageEvent("published", "jgtolentino", "odoo-ce", "CONTAINER", "v1", v1).encode().getBytes(StandardCharsets.UTF_8);
-    EventsSupport.Reply wrongSecret = post(agent.hookPort, "/hooks/github",
+    Webhooks.Reply wrongSecret = post(agent.hookPort, "/hooks/github",
         githubHeaders("package", newDelivery(), githubSignature("not the secret", wantsV1)), wantsV1);
     assertEquals(401, wrongSecret.status(), wrongSecret.body());
     assertTrue(wrongSecret.json().getString("error").contains("X-Hub-Signature-256 does not match"), wrongSecret.body());
@@ -142,7 +140,7 @@ class EventsWebhookIT {
     String signature = githubSignature(DOC_SECRET, signedText.getBytes(StandardCharsets.UTF_8));
     byte[] tampered = signedText.replace("other-ce", "odoo-ce").getBytes(StandardCharsets.UTF_8);
     assertNotEquals(signedText, new String(tampered, StandardCharsets.UTF_8));
-    EventsSupport.Reply tamperedReply = post(agent.hookPort, "/hooks/github", githubHeaders("package", newDelivery(), signature), tampered);
+    Webhooks.Reply tamperedReply = post(agent.hookPort, "/hooks/github", githubHeaders("package", newDelivery(), signature), tampered);
     assertEquals(401, tamperedReply.status(), tamperedReply.body());
 
     // An accepted trigger is queued on the listener's event loop before the reply goes out, so by now it would show.
@@ -154,15 +152,13 @@ class EventsWebhookIT {
   }
 
   @Test
-  @Order(4)
   void aReplayedDeliveryAnswers200AndIsANoOp() throws IOException {
-    assertNotNull(delivery, "needs the accepted delivery of the deploy test");
     Map<String, Double> before = deployments(agent);
     int journal = agent.journal().size();
     int history = agent.history().size();
     double duplicates = events(agent, "github", "duplicate");
 
-    EventsSupport.Reply r = post(agent.hookPort, "/hooks/github",
+    Webhooks.Reply r = post(agent.hookPort, "/hooks/github",
         githubHeaders("package", delivery, githubSignature(DOC_SECRET, deliveredBody)), deliveredBody);
 
     assertEquals(200, r.status(), r.body());
@@ -174,54 +170,5 @@ class EventsWebhookIT {
     assertEquals(history, agent.history().size());
     assertEquals(journal, agent.journal().size());
     assertEquals(TestBed.digest("v2"), odoo.runningDigest());
-  }
-
-  @Test
-  @Order(5)
-  void aPlainDockerPushToTheChannelTriggersADeployThroughRegistryNotifications() throws Exception {
-    // The test bed registry notifies http://127.0.0.1:9781/hooks/registry, so this agent takes 9781. It follows a
-    // private channel tag, so the shared tags (latest, v1, v2) never move, and it accepts no other tag: the registry
-    // also delivers a backlog of older events to whoever listens on 9781.
-    String channel = "it-channel";
-    String ref = TestBed.ref(channel);
-    String pushed = null;
-    OdooFixture fixture = new OdooFixture("it-ev-reg", "it_ev_reg", 18261, false);
-    EventsSupport.Registry registry = new EventsSupport.Registry();
-    AgentProcess hooked = null;
-    try {
-      fixture.fresh("v1").start("v1");
-      hooked = new AgentProcess("ev-reg", fixture, 19261, 9781)
-          .set("webhooks.registry_token_file", TestBed.env("REGISTRY_HOOK_TOKEN_FILE"))
-          .set("webhooks.rate_limit", "100000")
-          .set("service.track", channel)
-          .set("service.tag_pattern", "^$").start();
-      // A variant of v2 that differs only by a label, so every run pushes a digest never seen before and no stale
-      // notification from an earlier run can satisfy this test.
-      registry.buildVariant(TestBed.ref("v2"), ref, EventsSupport.nonce());
-      pushed = registry.push(ref);
-      String digest = pushed;
-
-      JsonObject d = awaitDeploy(hooked, "the deploy of " + digest + " triggered by the registry's notification",
-          Duration.ofSeconds(150), bySource("registry", digest));
-
-      assertEquals("success", d.getString("outcome"), d.encode());
-      assertEquals(channel, d.getJsonObject("to").getString("tag"));
-      assertEquals(digest, fixture.runningDigest(), "the service container runs the pushed image");
-      AgentProcess seen = hooked;
-      TestBed.await("the agent to see the pushed image running", Duration.ofSeconds(30),
-          () -> digest.equals(seen.status().getJsonObject("current").getString("digest")));
-      assertTrue(events(hooked, "registry", "accepted") >= 1.0);
-    } finally {
-      if (hooked != null) {
-        hooked.close();
-      }
-      fixture.close();
-      TestBed.dockerQuiet("rmi", ref);
-      if (pushed != null) {
-        // The variant is this run's alone: deleting its manifest removes the channel tag with it.
-        assertEquals(202, registry.deleteManifest(pushed), "DELETE of the pushed manifest");
-      }
-      registry.close();
-    }
   }
 }
