@@ -163,10 +163,11 @@ public final class Engine implements Commands, TriggerSink {
       if (head.equals(runningDigest())) {
         return null;
       }
-      // unpin is an operator's word to follow the channel again, but still forward only: not onto a rejected head
-      TriggerPolicy.Decision d = policy.admit(head, store);
-      if (!d.accepted()) {
-        LOG.info("unpinned; {} points at {}, not deployed: {}", track, head, d.reason());
+      // the operator asked to follow the channel again, even back to an older head; but not onto one rolled back here
+      String rejected = store.rejectedBy(head);
+      if (rejected != null) {
+        LOG.info("unpinned; {} points at {}, not deployed: it was rolled back on this host ({}); deploy it explicitly to retry",
+            track, head, rejected);
         return null;
       }
       DeployRun r = DeployRun.start(newId(), source, DeployRun.Kind.OPERATOR, Instant.now(), new DeployRun.Image(track, head));
