@@ -231,7 +231,11 @@ public final class Engine implements Commands, TriggerSink {
     DeployRun r = DeployRun.start(newId(), source, restore ? DeployRun.Kind.ROLLBACK_RESTORE : DeployRun.Kind.ROLLBACK_CODE_ONLY,
         Instant.now(), new DeployRun.Image(prev.getString("tag"), prev.getString("digest")))
         .planned(List.of(), null, restore ? store.keptCopy().getString("name") : null);
-    return operatorActs(source).map(x -> {
+    JsonObject from = plan.getJsonObject("from");
+    // refused to automatic triggers from the moment the operator asks, so that none can slip in while the rollback runs
+    Future<Void> refused = from == null || from.getString("digest") == null ? Future.succeededFuture()
+        : store.rejected(from.getString("digest"), "rolled back by an operator in deploy " + r.id());
+    return refused.compose(x -> operatorActs(source)).map(x -> {
       enqueue(r, false);
       return r.id();
     });
