@@ -56,7 +56,7 @@ class PostgresOutageDuringUpgradeIT {
     String id = agent.deploy(new JsonObject().put("tag", "upgrade-slow"));
     String upgrade = odoo.name + "__upgrade_" + id.replaceAll("[^A-Za-z0-9]", "");
     TestBed.await("the upgrade one-shot to hold its connection", Duration.ofSeconds(90),
-        () -> TestBed.exec(List.of("docker", "logs", upgrade), Map.of(), Duration.ofSeconds(10)).out().contains("holding the connection"));
+        () -> TestBed.exec(List.of("docker", "logs", upgrade), Map.of(), Duration.ofSeconds(10)).toString().contains("holding the connection"));
 
     postgres("stop");
     Instant down = Instant.now();
