@@ -27,6 +27,14 @@ public interface DockerEngine {
   /** Pulls {@code repository@digest}, reporting progress lines. */
   Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress);
 
+  /**
+   * Pulls {@code repository@digest} as above, abandoning it (and so cancelling it in the engine) when it has not finished
+   * within {@code timeout}; a registry that stops answering would otherwise hold the pull forever.
+   */
+  default Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Duration timeout, Consumer<String> progress) {
+    return pullImage(repository, digest, auth, progress);
+  }
+
   /** Removes a local image by id. */
   Future<Void> removeImage(String id);
 
