@@ -387,25 +387,39 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
     try {
       return wait.awaitStatusCode();
     } catch (DockerClientException | IllegalStateException noStatus) {
-      throw engineWentAway(name, "lost its engine: the Docker engine at " + host + " closed the connection before it finished", noStatus);
+      throw engineWentAway(name, "lost its engine: the Docker engine at " + host + " closed the connection before it finished",
+          new IOException("the wait stream ended without an exit code", noStatus));
     }
   }
 
-  /** Waits (bounded) for the engine to answer again, then describes the one-shot's loss as an engine failure. */
+  /**
+   * Waits (bounded) for the engine to answer again, then describes the one-shot's loss as an engine failure. An engine
+   * that still answers while it shuts down is not back: only an answer after a refused connection counts.
+   */
   private DockerException engineWentAway(String name, String what, Throwable cause) throws InterruptedException {
     long until = System.nanoTime() + ENGINE_RETURN_WAIT.toNanos();
+    boolean down = ioFailure(cause);
     boolean back = false;
     while (!back && System.nanoTime() < until) {
       TimeUnit.SECONDS.sleep(1);
       try {
         client.pingCmd().exec();
-        back = true;
+        back = down;
       } catch (RuntimeException stillAway) {
-        // dockerd is still restarting
+        down = true;
       }
     }
     return new DockerException("one-shot container " + name + " " + what + " (did dockerd stop or restart?); "
         + (back ? "the engine answers again" : "the engine did not answer again within " + ENGINE_RETURN_WAIT.toSeconds() + " s"), cause, true);
+  }
+
+  private static boolean ioFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String logsTail(String id, int lines) throws InterruptedException {
