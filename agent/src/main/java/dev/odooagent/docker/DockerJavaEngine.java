@@ -46,7 +46,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   /** How long a one-shot's signal death is watched for the engine going away after it. */
-  private static final Duration SHUTDOWN_WATCH = Duration.ofSeconds(2);
+  private static final Duration SHUTDOWN_WATCH = Duration.ofSeconds(5);
   /** How long a one-shot that lost its engine waits for the engine to answer again before it reports. */
   private static final Duration ENGINE_RETURN_WAIT = Duration.ofMinutes(3);
   private final String host;

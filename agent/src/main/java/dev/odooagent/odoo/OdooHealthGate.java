@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Passes after {@code threshold} consecutive passes of the HTTP probe while the container keeps running with an
  * unchanged restart count and start time; fails when the container restarts, stops or is started again (by an engine
- * restart; a stop is confirmed by one more look, so that an engine going away is seen first), or when the timeout runs
+ * restart; a stop is watched a few seconds first, so that an engine going away is seen first), or when the timeout runs
  * out. While the engine does not answer, no probe counts, but the timeout runs on.
  */
 public final class OdooHealthGate implements HealthGate {
@@ -24,14 +24,27 @@ public final class OdooHealthGate implements HealthGate {
   private final HealthProbe probe;
   private final Duration interval;
   private final int threshold;
+  private final Duration stopConfirm;
+  /**
+   * How long a stopped container is watched before it is a verdict. dockerd, shutting down, stops its containers and
+   * then still answers inspects for about a second (seen on 20.10) before it goes away: a verdict inside that window
+   * would send the rollback to an engine that is leaving.
+   */
+  static final Duration STOP_CONFIRM = Duration.ofSeconds(5);
 
   /** A gate probing every {@code interval} and needing {@code threshold} passes in a row. */
   public OdooHealthGate(Vertx vertx, DockerEngine docker, HealthProbe probe, Duration interval, int threshold) {
+    this(vertx, docker, probe, interval, threshold, STOP_CONFIRM);
+  }
+
+  /** As above, confirming a stop for {@code stopConfirm} before it is a verdict. */
+  OdooHealthGate(Vertx vertx, DockerEngine docker, HealthProbe probe, Duration interval, int threshold, Duration stopConfirm) {
     this.vertx = vertx;
     this.docker = docker;
     this.probe = probe;
     this.interval = interval;
     this.threshold = threshold;
+    this.stopConfirm = stopConfirm;
   }
 
   /** What the container was when the gate began: a change in either means its process was started again. */
@@ -44,16 +57,16 @@ public final class OdooHealthGate implements HealthGate {
     docker.inspectContainer(containerId).onComplete(first -> {
       Optional<ContainerInfo> c = first.succeeded() ? first.result() : Optional.empty();
       Baseline base = new Baseline(c.map(ContainerInfo::restartCount).orElse(0), c.map(ContainerInfo::startedAt).orElse(null));
-      round(containerId, base, new Round(0, "no probe finished", null, null), deadline, verdict);
+      round(containerId, base, new Round(0, "no probe finished", null, null, 0), deadline, verdict);
     });
     return verdict.future();
   }
 
   /**
    * What the rounds so far saw: passes in a row, the last probe's reason, the engine's last error while it did not
-   * answer (else null), and a stop seen once but not yet confirmed (else null).
+   * answer (else null), and a stop seen but not yet confirmed (else null) with when it was first seen.
    */
-  private record Round(int passes, String lastReason, String engineAway, String unconfirmedStop) {}
+  private record Round(int passes, String lastReason, String engineAway, String unconfirmedStop, long stopSeenAt) {}
 
   private void round(String id, Baseline base, Round seen, long deadline, Promise<Verdict> verdict) {
     if (System.nanoTime() > deadline) {
@@ -67,7 +80,7 @@ public final class OdooHealthGate implements HealthGate {
         // the engine is away (dockerd restarting): no verdict on the container from that; the deadline still holds
         String why = "the Docker engine did not answer: " + state.cause().getMessage();
         LOG.warn("gate {}: {}", id, why);
-        next(id, base, new Round(0, why, why, null), deadline, verdict);
+        next(id, base, new Round(0, why, why, null, 0), deadline, verdict);
         return;
       }
       String during = seen.engineAway() == null ? "" : " while the Docker engine was unreachable (" + seen.engineAway() + ")";
@@ -77,10 +90,12 @@ public final class OdooHealthGate implements HealthGate {
           // an engine restart starts the container again without counting it as a restart
           : base.startedAt() != null && !base.startedAt().equals(c.get().startedAt()) ? "the container was started again at " + c.get().startedAt()
           : null;
-      if (stop != null && seen.unconfirmedStop() == null && seen.engineAway() == null) {
-        // an engine that shuts down stops its containers while it still answers, and goes away a moment later: look
-        // once more, so that the verdict (and the rollback after it) comes when the engine is known to be there
-        next(id, base, new Round(0, stop, null, stop), deadline, verdict);
+      if (stop != null && seen.engineAway() == null
+          && (seen.unconfirmedStop() == null || System.nanoTime() - seen.stopSeenAt() < stopConfirm.toNanos())) {
+        // an engine that shuts down stops its containers while it still answers, and goes away a moment later: watch
+        // a while, so that the verdict (and the rollback after it) comes when the engine is known to be there
+        long since = seen.unconfirmedStop() == null ? System.nanoTime() : seen.stopSeenAt();
+        next(id, base, new Round(0, stop, null, stop, since), deadline, verdict);
         return;
       }
       if (stop != null) {
@@ -98,7 +113,7 @@ public final class OdooHealthGate implements HealthGate {
         verdict.complete(new Verdict(true, ""));
         return;
       }
-      next(id, base, new Round(n, r.pass() ? "pass" : r.reason(), seen.engineAway(), null), deadline, verdict);
+      next(id, base, new Round(n, r.pass() ? "pass" : r.reason(), seen.engineAway(), null, 0), deadline, verdict);
     });
   }
 
