@@ -85,6 +85,11 @@ public final class OdooHealthGate implements HealthGate {
       }
       String during = seen.engineAway() == null ? "" : " while the Docker engine was unreachable (" + seen.engineAway() + ")";
       Optional<ContainerInfo> c = state.result();
+      if (c.isPresent() && c.get().restartCount() != base.restarts()) {
+        // the engine restarted it after it exited by itself: its own failure, not the engine's
+        verdict.complete(new Verdict(false, "the container restarted " + (c.get().restartCount() - base.restarts()) + " time(s)" + during));
+        return;
+      }
       String stop = c.isEmpty() ? "the container disappeared"
           : !c.get().running() ? "the container stopped (" + c.get().status() + ")"
           // an engine restart starts the container again without counting it as a restart
@@ -100,10 +105,6 @@ public final class OdooHealthGate implements HealthGate {
       }
       if (stop != null) {
         verdict.complete(new Verdict(false, stop + during));
-        return;
-      }
-      if (c.get().restartCount() != base.restarts()) {
-        verdict.complete(new Verdict(false, "the container restarted " + (c.get().restartCount() - base.restarts()) + " time(s)" + during));
         return;
       }
       HealthProbe.Result r = http.result();

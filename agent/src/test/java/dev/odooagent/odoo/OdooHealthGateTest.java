@@ -35,6 +35,10 @@ class OdooHealthGateTest {
     return new ContainerInfo("c1", "odoo", "img", "sha256:1", true, "running", 0, startedAt, Map.of(), new JsonObject());
   }
 
+  private static Object restarted(String startedAt) {
+    return new ContainerInfo("c1", "odoo", "img", "sha256:1", true, "running", 1, startedAt, Map.of(), new JsonObject());
+  }
+
   private static Object exited() {
     return new ContainerInfo("c1", "odoo", "img", "sha256:1", false, "exited", 0, "A", Map.of(), new JsonObject());
   }
@@ -76,6 +80,12 @@ class OdooHealthGateTest {
   void aStopThatLastsWithTheEngineThereIsAPlainStop() throws Exception {
     HealthGate.Verdict v = verdict(Duration.ofSeconds(20), running("A"), exited());
     assertEquals(new HealthGate.Verdict(false, "the container stopped (exited)"), v);
+  }
+
+  @Test
+  void aContainerThatCrashedAndWasRestartedByItsPolicyFailsAtOnce() throws Exception {
+    HealthGate.Verdict v = verdict(Duration.ofSeconds(20), running("A"), restarted("B"));
+    assertEquals(new HealthGate.Verdict(false, "the container restarted 1 time(s)"), v);
   }
 
   @Test
