@@ -24,7 +24,10 @@ public interface DockerEngine {
   /** Lists local images of a repository. */
   Future<List<ImageInfo>> listImages(String repository);
 
-  /** Pulls {@code repository@digest}, reporting progress lines; abandons the pull and fails after {@code timeout}. */
+  /**
+   * Pulls {@code repository@digest}, reporting progress lines; abandons the pull (and so cancels it in the engine) when it
+   * has not finished within {@code timeout}: a registry that stops answering would otherwise hold it forever.
+   */
   Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress, Duration timeout);
 
   /** Removes a local image by id. */

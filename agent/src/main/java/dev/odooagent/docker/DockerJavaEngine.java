@@ -45,6 +45,10 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * config round-trips verbatim, including fields docker-java's model does not know.
  */
 public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
+  /** How long a one-shot's signal death is watched for the engine going away after it. */
+  private static final Duration SHUTDOWN_WATCH = Duration.ofSeconds(5);
+  /** How long a one-shot that lost its engine waits for the engine to answer again before it reports. */
+  private static final Duration ENGINE_RETURN_WAIT = Duration.ofMinutes(3);
   private final String host;
   private final DockerHttpClient http;
   private final DockerClient client;
@@ -71,15 +75,31 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
       } catch (DockerException e) {
         throw e;
       } catch (Exception e) {
-        throw new DockerException(what + " failed: " + describe(e), e);
+        throw new DockerException(what + " failed: " + describe(e), e, unreachable(e));
       }
     }, false);
   }
 
+  /** An I/O failure anywhere in the chain, or the engine saying it is shutting down: worth a retry once it is back. */
+  private static boolean unreachable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IOException || shuttingDown(t.getMessage())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** dockerd answers 500 "database not open" to calls that arrive while it shuts down. */
+  private static boolean shuttingDown(String message) {
+    return message != null && message.contains("database not open");
+  }
+
   private String describe(Throwable e) {
     String m = e.getMessage();
-    if (e instanceof IOException || (e.getCause() instanceof IOException && m != null && m.contains("connect"))) {
-      return "cannot reach the Docker engine at " + host + " (" + m + "; check docker.host and that dockerd runs)";
+    if (unreachable(e)) {
+      return "the Docker engine at " + host + " did not answer or dropped the connection (" + m
+          + "); check docker.host and that dockerd runs (was it restarted?)";
     }
     return m == null ? e.getClass().getSimpleName() : m.strip();
   }
@@ -137,22 +157,30 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
 
   @Override
   public Future<Void> pullImage(String repository, String digest, RegistryAuth auth, Consumer<String> progress, Duration timeout) {
-    return blocking("pull " + repository + "@" + digest, () -> {
+    String ref = repository + "@" + digest;
+    return blocking("pull " + ref, () -> {
       var cmd = client.pullImageCmd(repository).withTag(digest);
       if (auth.username() != null) {
         cmd.withAuthConfig(new AuthConfig().withRegistryAddress(auth.serverAddress())
             .withUsername(auth.username()).withPassword(auth.password()));
       }
-      PullProgress listener = new PullProgress(progress);
-      if (!cmd.exec(listener).awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        // abandon it: closing the stream ends the engine's pull for us, and nothing was changed on the host
+      PullProgress listener = cmd.exec(new PullProgress(progress));
+      try {
+        if (!listener.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new DockerException("pull " + ref + " did not finish within " + timeout.toSeconds()
+              + " s (deploy.pull_timeout); abandoned, and the engine cancels it (check that the registry answers: " + listener.last + ")", null, false);
+        }
+      } finally {
+        // closing the stream is how a client cancels a pull: the engine stops it once no client waits for it
         listener.close();
-        throw new DockerException("pull " + repository + "@" + digest + " did not finish within deploy.pull_timeout ("
-            + timeout.toSeconds() + " s) and was abandoned (check the registry and the network)", null);
       }
       if (listener.error != null) {
-        throw new DockerException("pull " + repository + "@" + digest + " failed: " + listener.error
-            + (listener.error.contains("unauthorized") ? " (check registry.username / registry.password_file)" : ""), null);
+        throw new DockerException("pull " + ref + " failed: " + listener.error
+            + (listener.error.contains("unauthorized") ? " (check registry.username / registry.password_file)" : ""), null, false);
+      }
+      if (!listener.finished) {
+        throw new DockerException("pull " + ref + " was cut off: the Docker engine at " + host
+            + " closed the stream before the pull finished (did dockerd stop or restart?); last progress: " + listener.last, null, true);
       }
       return null;
     });
@@ -164,6 +192,9 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
     private final Map<String, String> lastStatus = new HashMap<>();
     private long lastBytesLine;
     volatile String error;
+    /** The engine's closing "Status: ..." line was seen: a stream that ends without it was cut off. */
+    volatile boolean finished;
+    volatile String last = "(none)";
 
     PullProgress(Consumer<String> out) {
       this.out = out;
@@ -177,6 +208,10 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
       }
       String id = item.getId() == null ? "" : item.getId();
       String status = item.getStatus() == null ? "" : item.getStatus();
+      last = (id.isEmpty() ? "" : id + ": ") + status;
+      if (status.startsWith("Status: ")) {
+        finished = true;
+      }
       var detail = item.getProgressDetail();
       if (!status.equals(lastStatus.put(id, status))) {
         out.accept((id.isEmpty() ? "" : id + ": ") + status);
@@ -286,15 +321,19 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
         client.startContainerCmd(id).exec();
         Integer code = null;
         boolean timedOut = false;
-        try {
-          code = client.waitContainerCmd(id).exec(new WaitContainerResultCallback())
-              .awaitStatusCode(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (DockerClientException e) {
-          timedOut = true;
-          try {
-            client.killContainerCmd(id).exec();
-          } catch (RuntimeException ignored) {
-            // it may have exited just now; removal below settles it
+        try (WaitContainerResultCallback wait = client.waitContainerCmd(id).exec(new WaitContainerResultCallback())) {
+          if (awaitOrLoseEngine(wait, timeout, spec.name())) {
+            code = exitCode(wait, spec.name());
+            if (code == 137 || code == 143) {
+              engineStillUp(id, spec.name(), code);
+            }
+          } else {
+            timedOut = true;
+            try {
+              client.killContainerCmd(id).exec();
+            } catch (RuntimeException ignored) {
+              // it may have exited just now; removal below settles it
+            }
           }
         }
         return new OneShotResult(code, timedOut, logsTail(id, tailLines));
@@ -308,6 +347,78 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
         }
       }
     });
+  }
+
+  /**
+   * A one-shot killed by a signal the agent did not send: an engine that shuts down stops its containers so, and goes
+   * away a moment later. If it does, this waits for it to answer again (so that what follows, a rollback, finds it) and
+   * fails naming the engine, not the one-shot's command.
+   */
+  private void engineStillUp(String id, String name, int code) throws InterruptedException {
+    long until = System.nanoTime() + SHUTDOWN_WATCH.toNanos();
+    while (System.nanoTime() < until) {
+      try {
+        client.inspectContainerCmd(id).exec();
+      } catch (RuntimeException e) {
+        if (unreachable(e)) {
+          throw engineWentAway(name, "was stopped (exit " + code + ") as the Docker engine at " + host + " shut down", e);
+        }
+        return;
+      }
+      TimeUnit.MILLISECONDS.sleep(250);
+    }
+  }
+
+  /** Whether the one-shot finished within the timeout; a wait stream cut by the engine fails naming the engine. */
+  private boolean awaitOrLoseEngine(WaitContainerResultCallback wait, Duration timeout, String name) throws InterruptedException {
+    try {
+      return wait.awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
+      if (unreachable(e)) {
+        throw engineWentAway(name, "lost its engine: the Docker engine at " + host + " dropped the connection before it finished", e);
+      }
+      throw e;
+    }
+  }
+
+  /** The exit code the engine reported; a wait stream that ended without one means the engine went away. */
+  private Integer exitCode(WaitContainerResultCallback wait, String name) throws InterruptedException {
+    try {
+      return wait.awaitStatusCode();
+    } catch (DockerClientException | IllegalStateException noStatus) {
+      throw engineWentAway(name, "lost its engine: the Docker engine at " + host + " closed the connection before it finished",
+          new IOException("the wait stream ended without an exit code", noStatus));
+    }
+  }
+
+  /**
+   * Waits (bounded) for the engine to answer again, then describes the one-shot's loss as an engine failure. An engine
+   * that still answers while it shuts down is not back: only an answer after a refused connection counts.
+   */
+  private DockerException engineWentAway(String name, String what, Throwable cause) throws InterruptedException {
+    long until = System.nanoTime() + ENGINE_RETURN_WAIT.toNanos();
+    boolean down = ioFailure(cause);
+    boolean back = false;
+    while (!back && System.nanoTime() < until) {
+      TimeUnit.SECONDS.sleep(1);
+      try {
+        client.pingCmd().exec();
+        back = down;
+      } catch (RuntimeException stillAway) {
+        down = true;
+      }
+    }
+    return new DockerException("one-shot container " + name + " " + what + " (did dockerd stop or restart?); "
+        + (back ? "the engine answers again" : "the engine did not answer again within " + ENGINE_RETURN_WAIT.toSeconds() + " s"), cause, true);
+  }
+
+  private static boolean ioFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String logsTail(String id, int lines) throws InterruptedException {
@@ -394,7 +505,8 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
       } catch (RuntimeException notJson) {
         // keep the raw text
       }
-      throw new DockerException(method + " " + path.replaceAll("\\?.*", "") + ": engine answered " + status + ": " + msg.strip(), null);
+      throw new DockerException(method + " " + path.replaceAll("\\?.*", "") + ": engine answered " + status + ": " + msg.strip()
+          + (shuttingDown(msg) ? " (the Docker engine is shutting down)" : ""), null, shuttingDown(msg));
     } catch (RuntimeException e) {
       if (e instanceof DockerException) {
         throw e;
