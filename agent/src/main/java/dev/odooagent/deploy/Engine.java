@@ -185,7 +185,7 @@ public final class Engine implements Commands, TriggerSink {
     LOG.info("{}: deploying the pending {}", hold.window().always() ? "no longer held" : "the maintenance window "
         + hold.window() + " is open", label(p));
     dropPending(p, null);
-    enqueue(DeployRun.start(newId(), p.getString("source"), DeployRun.Kind.TRIGGER, clock.instant(),
+    enqueue(DeployRun.start(newId(), p.getString("source"), DeployRun.Kind.TRIGGER, Instant.now(),
         new DeployRun.Image(p.getString("tag"), digest)), false);
   }
 
