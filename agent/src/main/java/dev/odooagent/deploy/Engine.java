@@ -121,14 +121,14 @@ public final class Engine implements Commands, TriggerSink {
       LOG.info("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
+    String why = hold.reason(clock.instant());
     JsonObject waiting = store.pending();
-    if (t.digest() != null && waiting != null && t.digest().equals(waiting.getString("digest"))) {
+    if (why != null && t.digest() != null && waiting != null && t.digest().equals(waiting.getString("digest"))) {
       LOG.debug("{} trigger for {} ignored: {} is already pending", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
     DeployRun r = DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
         new DeployRun.Image(t.tag(), t.digest()));
-    String why = hold.reason(clock.instant());
     if (why != null) {
       // held before the queue, so that it cannot replace an operator's command waiting there
       context.runOnContext(v -> hold(r, why));
