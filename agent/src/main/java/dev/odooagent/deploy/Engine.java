@@ -20,6 +20,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,7 @@ public final class Engine implements Commands, TriggerSink {
   private DeployRun queued;
   private DeployRun current;
   /** Counts holds and drops of the pending version, so that a slow digest lookup cannot revive a superseded one. */
-  private long holds;
+  private final AtomicLong holds = new AtomicLong();
   private long settleTimer = -1;
   private boolean running;
 
@@ -79,7 +80,7 @@ public final class Engine implements Commands, TriggerSink {
     this.settle = settle;
     this.hold = hold;
     this.clock = clock;
-    // queued, running, holds and the settle timer are only touched on this one context
+    // queued, running and the settle timer are only touched on this one context
     this.context = vertx.getOrCreateContext();
     metrics.set("odoo_agent_pinned", store.pinned() != null);
     metrics.set("odoo_agent_deploy_in_progress", false);
@@ -191,14 +192,14 @@ public final class Engine implements Commands, TriggerSink {
 
   /** Makes {@code r} the pending version, its digest resolved so that status and approval name exactly what waits. */
   private void hold(DeployRun r, String why) {
-    long seq = ++holds;
+    long seq = holds.incrementAndGet();
     Future<String> digest = r.to().digest() != null ? Future.succeededFuture(r.to().digest())
         : resolver.digestOf(r.to().tag()).otherwise(e -> {
           LOG.warn("cannot resolve {} now ({}); it waits by tag", r.to().tag(), e.getMessage());
           return null;
         });
     digest.onComplete(ar -> context.runOnContext(v -> {
-      if (seq != holds) {
+      if (seq != holds.get()) {
         return;
       }
       String d = ar.result();
@@ -221,7 +222,7 @@ public final class Engine implements Commands, TriggerSink {
     if (p == null || (which != null && !which.equals(p))) {
       return Future.succeededFuture();
     }
-    holds++;
+    holds.incrementAndGet();
     if (why != null) {
       LOG.info("pending {} dropped: {}", label(p), why);
     }
@@ -528,7 +529,8 @@ public final class Engine implements Commands, TriggerSink {
     }
     Instant now = clock.instant();
     String why = hold.reason(now);
-    Instant opens = hold.nextOpening(now);
+    // while nothing holds it (it starts at the next check) there is no opening to wait for
+    Instant opens = why == null ? null : hold.nextOpening(now);
     return new JsonObject().put("tag", p.getString("tag")).put("digest", p.getString("digest"))
         .put("reason", why != null ? why : "no longer held: it starts within a minute, once no other deploy runs")
         .put("next_opening", opens == null ? null : opens.toString()).put("since", p.getString("since"))
