@@ -531,6 +531,10 @@ public final class Engine implements Commands, TriggerSink {
     String why = hold.reason(now);
     // while nothing holds it (it starts at the next check) there is no opening to wait for
     Instant opens = why == null ? null : hold.nextOpening(now);
+    TriggerPolicy.Decision admitted = policy.admit(p.getString("digest"), store);
+    if (why == null && !admitted.accepted()) {
+      why = admitted.reason();
+    }
     return new JsonObject().put("tag", p.getString("tag")).put("digest", p.getString("digest"))
         .put("reason", why != null ? why : "no longer held: it starts within a minute, once no other deploy runs")
         .put("next_opening", opens == null ? null : opens.toString()).put("since", p.getString("since"))

@@ -221,6 +221,28 @@ class PendingEngineTest {
   }
 
   @Test
+  void aFailedVerdictKeepsThePendingVersionWaitingWhenTheWindowOpensAndStatusSaysWhy(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx, dir, WINDOW);
+    HandClock clock = new HandClock(NOON);
+    Engine engine = bed.engine(Duration.ZERO, clock);
+    bed.on(() -> Future.succeededFuture(engine.offer(trigger(1))))
+        .compose(x -> pending(bed, 1))
+        .compose(x -> bed.store.failed(new JsonObject().put("deploy_id", "d9").put("reason", "rollback failed")))
+        .compose(x -> {
+          clock.now = OPENING.plusSeconds(5);
+          engine.releaseDue();
+          return bed.on(() -> Future.succeededFuture(engine.status()));
+        }).onComplete(ctx.succeeding(status -> ctx.verify(() -> {
+          assertFalse(engine.busy(), "automatic deploys wait for an operator, the pending one too");
+          assertEquals(digest(1), bed.store.pending().getString("digest"), "kept: FAILED does not make it older");
+          assertTrue(status.getJsonObject("pending").getString("reason").startsWith("the agent is FAILED (rollback failed)"),
+              status.encode());
+          assertNull(status.getJsonObject("pending").getString("next_opening"));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   void pinningDropsThePendingVersion(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, "auto: false");
     Engine engine = bed.engine(Duration.ZERO);
