@@ -27,6 +27,7 @@ import dev.odooagent.odoo.HealthProbe;
 import dev.odooagent.odoo.Observation;
 import dev.odooagent.odoo.OdooHealthGate;
 import dev.odooagent.odoo.OdooObserver;
+import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import dev.odooagent.registry.ImageRef;
 import dev.odooagent.registry.RegistryClient;
@@ -34,6 +35,7 @@ import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +50,8 @@ import org.slf4j.LoggerFactory;
 public final class Agent extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final Duration KEPT_COPY_CHECK = Duration.ofMinutes(1);
+  /** How often a version pending its maintenance window is checked (the window opening releases it). */
+  private static final Duration PENDING_CHECK = Duration.ofSeconds(30);
 
   private final AgentConfig cfg;
   private final String version;
@@ -93,6 +97,10 @@ public final class Agent extends VerticleBase {
           publishStatusChanges();
           long copies = vertx.setPeriodic(KEPT_COPY_CHECK.toMillis(), id -> engine.expireKeptCopy());
           stops.add(() -> vertx.cancelTimer(copies));
+          // once now: the window may have opened while the agent was down
+          engine.releaseDue();
+          long pending = vertx.setPeriodic(PENDING_CHECK.toMillis(), id -> engine.releaseDue());
+          stops.add(() -> vertx.cancelTimer(pending));
           LOG.info("odoo-agent {} watching container {} ({}) as host {}", version, cfg.service().container(),
               cfg.service().image(), cfg.hostId());
         });
@@ -138,7 +146,8 @@ public final class Agent extends VerticleBase {
         },
         machine, policy, cfg.service().image(), registryAuth());
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
-        policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow());
+        policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow(),
+        new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC());
     admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken()).withFeed(feed);
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
@@ -197,6 +206,8 @@ public final class Agent extends VerticleBase {
         return engine.deploy(c.tag(), c.digest(), false, "mqtt");
       case ROLLBACK:
         return engine.rollback(Commands.RollbackMode.of(c.mode()), "mqtt");
+      case APPROVE:
+        return engine.approve("mqtt");
       default:
         return Future.succeededFuture(null);
     }

@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "odoo-agent", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Health-gated, rollback-safe deploys of an Odoo image.",
     subcommands = {Main.Run.class, Main.CheckConfig.class, Main.Status.class, Main.History.class, Main.Deploy.class,
-        Main.Pin.class, Main.Unpin.class, Main.Rollback.class})
+        Main.Pin.class, Main.Unpin.class, Main.Rollback.class, Main.Approve.class})
 public final class Main {
   static final String DEFAULT_CONFIG = "/etc/odoo-agent/agent.yaml";
 
@@ -246,6 +246,8 @@ public final class Main {
       out().printf("current:   %s%n", image(s.getJsonObject("current")));
       out().printf("previous:  %s%n", image(s.getJsonObject("previous")));
       out().printf("pinned:    %s%n", s.getJsonObject("pinned") == null ? "no" : image(s.getJsonObject("pinned")));
+      JsonObject p = s.getJsonObject("pending");
+      out().printf("pending:   %s%n", p == null ? "no" : image(p) + " (" + p.getString("reason") + ")");
       JsonObject d = s.getJsonObject("last_deploy");
       out().printf("last:      %s%n", d == null ? "none" : d.getString("id") + " " + d.getString("outcome") + " "
           + image(d.getJsonObject("from")) + " -> " + image(d.getJsonObject("to"))
@@ -319,6 +321,14 @@ public final class Main {
     @Override
     public Integer call() throws Exception {
       return command("/unpin", new JsonObject());
+    }
+  }
+
+  @Command(name = "approve", description = "Deploy the pending version (approval mode, or waiting for the maintenance window) now.")
+  static final class Approve extends Client {
+    @Override
+    public Integer call() throws Exception {
+      return command("/approve", new JsonObject());
     }
   }
 

@@ -41,7 +41,9 @@ public record AgentConfig(
       Duration gateTimeout,
       Duration pullTimeout,
       Duration rollbackTimeout,
-      Duration keepCopy) {}
+      Duration keepCopy,
+      MaintenanceWindow window,
+      boolean auto) {}
 
   /** The admin listener. */
   public record Http(HostPort listen, Secret adminToken) {}

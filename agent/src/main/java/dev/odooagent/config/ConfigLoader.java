@@ -57,6 +57,8 @@ public final class ConfigLoader {
     DEFAULTS.put("deploy.pull_timeout", "15m");
     DEFAULTS.put("deploy.rollback_timeout", "10m");
     DEFAULTS.put("deploy.keep_copy", "24h");
+    DEFAULTS.put("deploy.window", "");
+    DEFAULTS.put("deploy.auto", "true");
     DEFAULTS.put("http.listen", "127.0.0.1:9780");
     DEFAULTS.put("http.admin_token_file", "/run/credentials/odoo-agent/admin-token");
     DEFAULTS.put("webhooks.listen", "127.0.0.1:9781");
@@ -267,7 +269,8 @@ public final class ConfigLoader {
         r.choice("deploy.snapshot", AgentConfig.SnapshotMode.class), r.integer("deploy.keep_images", 2, 100),
         r.list("deploy.gate_hooks"), r.duration("deploy.coalesce_window"),
         r.positiveDuration("deploy.gate_timeout"), r.positiveDuration("deploy.pull_timeout"),
-        r.positiveDuration("deploy.rollback_timeout"), r.duration("deploy.keep_copy"));
+        r.positiveDuration("deploy.rollback_timeout"), r.duration("deploy.keep_copy"), r.window("deploy.window"),
+        r.bool("deploy.auto"));
     AgentConfig.Http http = new AgentConfig.Http(r.hostPort("http.listen"), r.secret("http.admin_token_file"));
     AgentConfig.Webhooks webhooks = new AgentConfig.Webhooks(
         r.hostPort("webhooks.listen"), r.secret("webhooks.github_secret_file"),
@@ -389,6 +392,22 @@ public final class ConfigLoader {
         // fall through to the error naming the range
       }
       throw bad(key, str(key), "must be a whole number from " + min + " to " + max);
+    }
+
+    boolean bool(String key) {
+      String s = str(key).toLowerCase(Locale.ROOT);
+      if (s.equals("true") || s.equals("false")) {
+        return Boolean.parseBoolean(s);
+      }
+      throw bad(key, str(key), "must be true or false");
+    }
+
+    MaintenanceWindow window(String key) {
+      try {
+        return MaintenanceWindow.parse(str(key));
+      } catch (IllegalArgumentException e) {
+        throw bad(key, str(key), e.getMessage());
+      }
     }
 
     <E extends Enum<E>> E choice(String key, Class<E> type) {

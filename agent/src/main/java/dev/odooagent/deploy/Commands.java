@@ -15,6 +15,9 @@ public interface Commands {
   /** Drops the pin and catches up with the channel; completes with the deploy id or null. */
   Future<String> unpin(String source);
 
+  /** Deploys the pending version as an operator's command; fails when nothing is pending or it may not start. */
+  Future<String> approve(String source);
+
   /** Goes back to the previous good image; completes with the deploy id, or fails saying which choice is needed. */
   Future<String> rollback(RollbackMode mode, String source);
 

@@ -6,6 +6,7 @@ import dev.odooagent.event.Validation;
 import dev.odooagent.event.Verdict;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.Observation;
+import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -13,18 +14,22 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one place deploys are started: one at a time, triggers coalesced so the latest wins (a settle window absorbs
- * bursts), pins honoured, operator commands validated. Runs on the event loop.
+ * bursts), pins honoured, operator commands validated. An accepted trigger that approval mode or the maintenance window
+ * holds becomes the pending version (durable, the newest wins) until an operator approves it or the window opens.
+ * Runs on the event loop.
  */
 public final class Engine implements Commands, TriggerSink {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -44,15 +49,22 @@ public final class Engine implements Commands, TriggerSink {
   private final Supplier<String> engineProblem;
   private final Duration settle;
   private final Context context;
-  private DeployRun pending;
+  private final Hold hold;
+  private final Clock clock;
+  private DeployRun queued;
   private DeployRun current;
+  /** Counts holds and drops of the pending version, so that a slow digest lookup cannot revive a superseded one. */
+  private final AtomicLong holds = new AtomicLong();
   private long settleTimer = -1;
   private boolean running;
 
-  /** An engine over the deployer; {@code settle} is how long a trigger waits for a newer one before it starts. */
+  /**
+   * An engine over the deployer; {@code settle} is how long a trigger waits for a newer one before it starts, and
+   * {@code hold} says when an accepted trigger must wait as pending instead.
+   */
   public Engine(Vertx vertx, String hostId, String track, Deployer deployer, Resolver resolver, Journal journal,
       StateStore store, Metrics metrics, TriggerPolicy policy, AgentState.Machine machine, Supplier<Observation> observed,
-      Supplier<String> engineProblem, Duration settle) {
+      Supplier<String> engineProblem, Duration settle, Hold hold, Clock clock) {
     this.vertx = vertx;
     this.hostId = hostId;
     this.track = track;
@@ -66,11 +78,14 @@ public final class Engine implements Commands, TriggerSink {
     this.observed = observed;
     this.engineProblem = engineProblem;
     this.settle = settle;
-    // pending, running and the settle timer are only touched on this one context
+    this.hold = hold;
+    this.clock = clock;
+    // queued, running and the settle timer are only touched on this one context
     this.context = vertx.getOrCreateContext();
     metrics.set("odoo_agent_pinned", store.pinned() != null);
     metrics.set("odoo_agent_deploy_in_progress", false);
     metrics.set("odoo_agent_failed", store.failed() != null);
+    metrics.set("odoo_agent_pending", store.pending() != null);
   }
 
   /** Finishes a deploy interrupted by a crash, if the journal has one; completes when converged. */
@@ -102,14 +117,122 @@ public final class Engine implements Commands, TriggerSink {
       LOG.info("{} trigger for {} ignored: {}", t.source().label(), t.tag(), d.reason());
       return Verdict.IGNORED;
     }
-    if (t.digest() != null && (inFlight(current, t.digest()) || inFlight(pending, t.digest()))) {
+    if (t.digest() != null && (inFlight(current, t.digest()) || inFlight(queued, t.digest()))) {
       // the poll and a webhook often name the digest a deploy is already moving to: one deploy is enough
       LOG.info("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
-    enqueue(DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
-        new DeployRun.Image(t.tag(), t.digest())), true);
+    String why = hold.reason(clock.instant());
+    JsonObject waiting = store.pending();
+    if (why != null && t.digest() != null && waiting != null && t.digest().equals(waiting.getString("digest"))) {
+      LOG.debug("{} trigger for {} ignored: {} is already pending", t.source().label(), t.tag(), t.digest());
+      return Verdict.IGNORED;
+    }
+    DeployRun r = DeployRun.start(newId(), t.source().label(), DeployRun.Kind.TRIGGER, t.receivedAt(),
+        new DeployRun.Image(t.tag(), t.digest()));
+    if (why != null) {
+      // held before the queue, so that it cannot replace an operator's command waiting there
+      context.runOnContext(v -> hold(r, why));
+    } else {
+      enqueue(r, true);
+    }
     return Verdict.ACCEPTED;
+  }
+
+  @Override
+  public Future<String> approve(String source) {
+    JsonObject p = store.pending();
+    if (p == null) {
+      return Future.failedFuture(new IllegalStateException("nothing is pending: no automatic deploy waits for approval or "
+          + "the maintenance window (see pending in `odoo-agent status --json`)"));
+    }
+    String digest = p.getString("digest");
+    String backwards = digest == null ? null : policy.backwards(digest, store);
+    if (backwards != null) {
+      return dropPending(p, backwards).compose(x -> Future.failedFuture(new IllegalStateException("the pending version "
+          + label(p) + " was dropped, not deployed: " + backwards)));
+    }
+    LOG.info("{} approved the pending {}", source, label(p));
+    return deploy(p.getString("tag"), digest, false, source).compose(id -> dropPending(p, "approved by " + source).map(id));
+  }
+
+  /**
+   * Checks the pending version: drops it when it may never start automatically (rolled back here, left, or already
+   * running), and starts it once neither approval nor the window holds it and no deploy runs. Called by a timer.
+   */
+  public void releaseDue() {
+    context.runOnContext(v -> release());
+  }
+
+  private void release() {
+    JsonObject p = store.pending();
+    if (p == null) {
+      return;
+    }
+    String digest = p.getString("digest");
+    String backwards = digest == null ? null : policy.backwards(digest, store);
+    if (backwards != null || (digest != null && digest.equals(runningDigest()))) {
+      dropPending(p, backwards != null ? backwards : "it already runs");
+      return;
+    }
+    if (busy() || hold.reason(clock.instant()) != null) {
+      return;
+    }
+    TriggerPolicy.Decision d = policy.admit(digest, store);
+    if (!d.accepted()) {
+      // a FAILED verdict: automatic deploys wait for an operator, and so does the pending version
+      return;
+    }
+    LOG.info("{}: deploying the pending {}", hold.window().always() ? "no longer held" : "the maintenance window "
+        + hold.window() + " is open", label(p));
+    dropPending(p, null);
+    enqueue(DeployRun.start(newId(), p.getString("source"), DeployRun.Kind.TRIGGER, Instant.now(),
+        new DeployRun.Image(p.getString("tag"), digest)), false);
+  }
+
+  /** Makes {@code r} the pending version, its digest resolved so that status and approval name exactly what waits. */
+  private void hold(DeployRun r, String why) {
+    long seq = holds.incrementAndGet();
+    Future<String> digest = r.to().digest() != null ? Future.succeededFuture(r.to().digest())
+        : resolver.digestOf(r.to().tag()).otherwise(e -> {
+          LOG.warn("cannot resolve {} now ({}); it waits by tag", r.to().tag(), e.getMessage());
+          return null;
+        });
+    digest.onComplete(ar -> context.runOnContext(v -> {
+      if (seq != holds.get()) {
+        return;
+      }
+      String d = ar.result();
+      String ignored = d == null ? null : d.equals(runningDigest()) ? d + " already runs" : policy.backwards(d, store);
+      if (ignored != null) {
+        LOG.info("{} trigger for {} ignored: {}", r.source(), r.to().tag(), ignored);
+        return;
+      }
+      JsonObject before = store.pending();
+      JsonObject p = new JsonObject().put("tag", r.to().tag()).put("digest", d).put("source", r.source())
+          .put("since", r.started().toString());
+      LOG.info("{} of {} is pending{}: {}", r.source(), label(p), before == null ? "" : " (replaces " + label(before) + ")", why);
+      setPending(p);
+    }));
+  }
+
+  /** Drops {@code which} pending version (null: whichever pends) if it still pends; {@code why} is logged. */
+  private Future<Void> dropPending(JsonObject which, String why) {
+    JsonObject p = store.pending();
+    if (p == null || (which != null && !which.equals(p))) {
+      return Future.succeededFuture();
+    }
+    holds.incrementAndGet();
+    if (why != null) {
+      LOG.info("pending {} dropped: {}", label(p), why);
+    }
+    return setPending(null);
+  }
+
+  private Future<Void> setPending(JsonObject p) {
+    Future<Void> saved = store.pending(p);
+    metrics.set("odoo_agent_pending", p != null);
+    return saved;
   }
 
   @Override
@@ -143,6 +266,7 @@ public final class Engine implements Commands, TriggerSink {
       return store.pin(new JsonObject().put("tag", t).put("digest", resolved)).compose(x -> operatorActs(source)).map(x -> {
         metrics.set("odoo_agent_pinned", true);
         LOG.info("pinned to {}@{} by {}", t, resolved, source);
+        dropPending(null, "pinned to " + t + "@" + resolved + " by " + source);
         if (resolved.equals(runningDigest())) {
           return (String) null;
         }
@@ -259,11 +383,11 @@ public final class Engine implements Commands, TriggerSink {
   /** Queues a request; a queued one it replaces is counted skipped. Triggers wait out the settle window. */
   private void enqueue(DeployRun r, boolean settleFirst) {
     context.runOnContext(v -> {
-      if (pending != null) {
-        LOG.info("deploy {} of {} superseded by {} of {}", pending.id(), pending.to().tag(), r.id(), r.to().tag());
+      if (queued != null) {
+        LOG.info("deploy {} of {} superseded by {} of {}", queued.id(), queued.to().tag(), r.id(), r.to().tag());
         metrics.deployment("skipped", null);
       }
-      pending = r;
+      queued = r;
       if (settleTimer >= 0) {
         vertx.cancelTimer(settleTimer);
         settleTimer = -1;
@@ -280,11 +404,20 @@ public final class Engine implements Commands, TriggerSink {
   }
 
   private void next() {
-    if (running || pending == null || settleTimer >= 0) {
+    if (running || queued == null || settleTimer >= 0) {
       return;
     }
-    DeployRun r = pending;
-    pending = null;
+    DeployRun r = queued;
+    queued = null;
+    if (!r.kind().operator()) {
+      // the window may have closed while this trigger waited behind another deploy
+      String why = hold.reason(clock.instant());
+      if (why != null) {
+        hold(r, why);
+        return;
+      }
+      dropPending(null, "a newer automatic deploy, of " + r.to().tag() + ", starts now");
+    }
     running = true;
     current = r;
     metrics.set("odoo_agent_deploy_in_progress", true);
@@ -300,11 +433,12 @@ public final class Engine implements Commands, TriggerSink {
     current = null;
     metrics.set("odoo_agent_deploy_in_progress", false);
     next();
+    release();
   }
 
   /** Whether a deploy runs or waits. */
   public boolean busy() {
-    return running || pending != null;
+    return running || queued != null;
   }
 
   @Override
@@ -343,6 +477,7 @@ public final class Engine implements Commands, TriggerSink {
         .put("current", cur)
         .put("previous", prev == null ? null : new JsonObject().put("tag", prev.getString("tag")).put("digest", prev.getString("digest")))
         .put("pinned", pinView(store.pinned()))
+        .put("pending", pendingView())
         .put("health", o.healthWord())
         .put("last_deploy", journal.lastVerdict());
   }
@@ -390,6 +525,25 @@ public final class Engine implements Commands, TriggerSink {
     if (digest != null) {
       Validation.requireDigest(digest);
     }
+  }
+
+  private JsonObject pendingView() {
+    JsonObject p = store.pending();
+    if (p == null) {
+      return null;
+    }
+    Instant now = clock.instant();
+    String why = hold.reason(now);
+    // while nothing holds it (it starts at the next check) there is no opening to wait for
+    Instant opens = why == null ? null : hold.nextOpening(now);
+    TriggerPolicy.Decision admitted = policy.admit(p.getString("digest"), store);
+    if (why == null && !admitted.accepted()) {
+      why = admitted.reason();
+    }
+    return new JsonObject().put("tag", p.getString("tag")).put("digest", p.getString("digest"))
+        .put("reason", why != null ? why : "no longer held: it starts within a minute, once no other deploy runs")
+        .put("next_opening", opens == null ? null : opens.toString()).put("since", p.getString("since"))
+        .put("source", p.getString("source"));
   }
 
   private static JsonObject pinView(JsonObject pin) {

@@ -17,8 +17,9 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The agent's durable facts: current and previous image, the pin, the digests this host left or rejected, a FAILED
- * verdict that waits for an operator, the kept safety copy, and the tag each digest was deployed as. Reads come from
- * memory; every change is written (fsync, atomic rename) on the agent's one state writer, off the event loop.
+ * verdict that waits for an operator, the version pending approval or the maintenance window, the kept safety copy,
+ * and the tag each digest was deployed as. Reads come from memory; every change is written (fsync, atomic rename) on
+ * the agent's one state writer, off the event loop.
  */
 public final class StateStore implements HostRecord {
   /** How many left and rejected digests are remembered. */
@@ -89,6 +90,16 @@ public final class StateStore implements HostRecord {
   /** The FAILED verdict waiting for an operator {@code {deploy_id,reason,at}}, or null. */
   public synchronized JsonObject failed() {
     return copyOf(state.getJsonObject("failed"));
+  }
+
+  /** The version an automatic trigger left waiting for approval or the window {@code {tag,digest,source,since}}, or null. */
+  public synchronized JsonObject pending() {
+    return copyOf(state.getJsonObject("pending"));
+  }
+
+  /** Records the pending version (the newest replaces an older one), or drops it with null. */
+  public synchronized Future<Void> pending(JsonObject version) {
+    return putOrRemove("pending", version);
   }
 
   /** The safety copy kept from the last committed deploy that upgraded modules, or null. */

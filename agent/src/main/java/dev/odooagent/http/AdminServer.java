@@ -53,6 +53,7 @@ public final class AdminServer {
     r.post("/deploy").handler(ctx -> command(ctx, b -> commands.deploy(b.getString("tag"), b.getString("digest"), b.getBoolean("force", false), "admin")));
     r.post("/pin").handler(ctx -> command(ctx, b -> commands.pin(b.getString("tag"), b.getString("digest"), "admin")));
     r.post("/unpin").handler(ctx -> command(ctx, b -> commands.unpin("admin")));
+    r.post("/approve").handler(ctx -> command(ctx, b -> commands.approve("admin")));
     r.get("/rollback").handler(ctx -> json(ctx, 200, commands.rollbackPlan()));
     r.post("/rollback").handler(ctx -> command(ctx, b -> commands.rollback(Commands.RollbackMode.of(b.getString("mode")), "admin")));
     server = vertx.createHttpServer();

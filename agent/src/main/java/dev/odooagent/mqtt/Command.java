@@ -13,7 +13,7 @@ public record Command(String id, Action action, String tag, String digest, Strin
 
   /** What a command asks the agent to do. */
   public enum Action {
-    PIN, UNPIN, DEPLOY, ROLLBACK, STATUS;
+    PIN, UNPIN, DEPLOY, ROLLBACK, APPROVE, STATUS;
 
     /** The wire name of the action, e.g. {@code pin}. */
     public String label() {

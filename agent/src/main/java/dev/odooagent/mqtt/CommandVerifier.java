@@ -172,13 +172,13 @@ public final class CommandVerifier {
 
   private static Command.Action action(String id, Object raw) throws CommandRefusedException {
     if (raw == null) {
-      throw refused(id, "action is missing (use pin, unpin, deploy, rollback or status)");
+      throw refused(id, "action is missing (use pin, unpin, deploy, rollback, approve or status)");
     }
     if (!(raw instanceof String label)) {
       throw refused(id, "action must be a JSON string, not " + typeOf(raw));
     }
     return Command.Action.fromLabel(label).orElseThrow(() -> refused(id, "action " + Identifiers.quote(label)
-        + " is unknown (use pin, unpin, deploy, rollback or status)"));
+        + " is unknown (use pin, unpin, deploy, rollback, approve or status)"));
   }
 
   private static String optionalString(String id, JsonObject json, String field) throws CommandRefusedException {

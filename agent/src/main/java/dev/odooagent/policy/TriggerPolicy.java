@@ -46,15 +46,24 @@ public final class TriggerPolicy {
     if (host.pinnedDigest() != null && !host.pinnedDigest().equals(digest)) {
       return Decision.no("a pin holds; unpin to follow " + track + " again");
     }
+    String backwards = backwards(digest, host);
+    return backwards == null ? Decision.YES : Decision.no(backwards);
+  }
+
+  /**
+   * Why {@code digest} may never start automatically on this host, whatever happens next (it was rolled back here, or
+   * the host left it for a newer one), or null. A pending version this names is dropped.
+   */
+  public String backwards(String digest, HostRecord host) {
     String rejected = host.rejectedBy(digest);
     if (rejected != null) {
-      return Decision.no(digest + " was rolled back on this host (" + rejected + "); only an operator may deploy it again");
+      return digest + " was rolled back on this host (" + rejected + "); only an operator may deploy it again";
     }
     String left = host.leftAt(digest);
     if (left != null) {
-      return Decision.no(digest + " is older than what runs: this host left it at " + left
-          + "; automatic triggers only move forward (an operator may deploy it)");
+      return digest + " is older than what runs: this host left it at " + left
+          + "; automatic triggers only move forward (an operator may deploy it)";
     }
-    return Decision.YES;
+    return null;
   }
 }

@@ -78,6 +78,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void approvalModeAndTheMaintenanceWindowAreReadAndAMalformedWindowIsRefusedByName() throws IOException {
+    AgentConfig.Deploy d = load("deploy:\n  auto: false\n  window: 'Mon-Fri 01:00-05:00 Asia/Manila'\n", Map.of()).config().deploy();
+    assertFalse(d.auto());
+    assertEquals("Mon-Fri 01:00-05:00 Asia/Manila", d.window().toString());
+    AgentConfig.Deploy defaults = new ConfigLoader(Map.of("ODOO_AGENT_HOST_ID", "h1")).load(null).config().deploy();
+    assertTrue(defaults.auto());
+    assertTrue(defaults.window().always());
+    assertEquals("config key deploy.window = \"Mon-Fry 01:00-05:00 UTC\" (from " + dir.resolve("agent.yaml")
+        + "): 'Mon-Fry' is not a day range (use Mon-Fri, a day such as Sat, or a list such as Sat,Sun; days are "
+        + "Mon Tue Wed Thu Fri Sat Sun)", error("deploy:\n  window: Mon-Fry 01:00-05:00 UTC\n"));
+    assertTrue(assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of("ODOO_AGENT_DEPLOY_WINDOW", "Sat 22:00-02:00"))
+        .load(null)).getMessage().startsWith("config key deploy.window = \"Sat 22:00-02:00\" (from env ODOO_AGENT_DEPLOY_WINDOW): "));
+    assertTrue(error("deploy:\n  auto: maybe\n").contains("deploy.auto = \"maybe\""));
+    assertTrue(error("deploy:\n  auto: maybe\n").endsWith("must be true or false"));
+  }
+
+  @Test
   void aKeyGivenTwiceIsRefusedRatherThanSilentlyReplaced() {
     assertTrue(error("deploy:\n  health_interval: 1s\nhttp:\n  listen: 127.0.0.1:1\ndeploy:\n  upgrade: all\n")
         .contains("not valid YAML"));

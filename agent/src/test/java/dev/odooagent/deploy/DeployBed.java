@@ -7,6 +7,7 @@ import dev.odooagent.docker.InspectFixtures;
 import dev.odooagent.docker.RegistryAuth;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.Observation;
+import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -18,6 +19,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -124,8 +126,13 @@ final class DeployBed {
 
   /** The engine over this bed's deployer, as the agent wires it. */
   Engine engine(Duration settle) {
+    return engine(settle, Clock.systemUTC());
+  }
+
+  /** The engine over this bed's deployer, with approval mode and the window from the config, telling time by {@code clock}. */
+  Engine engine(Duration settle, Clock clock) {
     return new Engine(vertx, HOST, cfg.service().track(), deployer, this::resolve, journal, store, metrics,
-        policy(), machine, Observation::none, () -> null, settle);
+        policy(), machine, Observation::none, () -> null, settle, new Hold(cfg.deploy().auto(), cfg.deploy().window()), clock);
   }
 
   private TriggerPolicy policy() {

@@ -61,6 +61,11 @@ class DeployFeedTest {
       }
 
       @Override
+      public Future<String> approve(String source) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
       public JsonObject rollbackPlan() {
         throw new UnsupportedOperationException();
       }

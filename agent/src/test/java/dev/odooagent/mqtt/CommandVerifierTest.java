@@ -95,6 +95,14 @@ class CommandVerifierTest {
   }
 
   @Test
+  void anApprovalIsSignedLikeAnyCommandAndRefusedUnsignedWhenSigningIsOn() throws Exception {
+    JsonObject command = new JsonObject().put("id", "c-approve").put("action", "approve").put("ts", NOW);
+    assertEquals("command refused: sig is missing (commands must be signed because mqtt.command_secret_file is set)",
+        refusal(signed(), bytes(command)));
+    assertEquals(new Command("c-approve", Command.Action.APPROVE, null, null), signed().verify(bytes(sign(command))));
+  }
+
+  @Test
   void badSignatureIsRefused() {
     JsonObject command = sign(new JsonObject().put("id", "c-3").put("action", "pin").put("tag", "v1").put("ts", NOW));
     command.put("tag", "v2");
@@ -205,6 +213,7 @@ class CommandVerifierTest {
     assertEquals(Command.Action.DEPLOY, unsigned().verify(bytes(cmd("3", "deploy").put("tag", "latest"))).action());
     assertEquals(Command.Action.ROLLBACK, unsigned().verify(bytes(cmd("4", "rollback"))).action());
     assertEquals(Command.Action.STATUS, unsigned().verify(bytes(cmd("5", "status"))).action());
+    assertEquals(Command.Action.APPROVE, unsigned().verify(bytes(cmd("8", "approve"))).action());
     Command both = unsigned().verify(bytes(cmd("6", "pin").put("tag", "v1").put("digest", DIGEST)));
     assertEquals("v1", both.tag());
     assertEquals(DIGEST, both.digest());
@@ -260,6 +269,8 @@ class CommandVerifierTest {
         bad("deploy without version", "{\"id\":\"x\",\"action\":\"deploy\",\"tag\":null}", "deploy needs a"),
         bad("rollback with tag", "{\"id\":\"x\",\"action\":\"rollback\",\"tag\":\"v1\"}",
             "rollback takes no tag or digest"),
+        bad("approve with digest", "{\"id\":\"x\",\"action\":\"approve\",\"digest\":\"sha256:" + "ab".repeat(32) + "\"}",
+            "approve takes no tag or digest"),
         bad("unknown field", "{\"id\":\"x\",\"action\":\"status\",\"force\":true}", "unknown field 'force'"),
         bad("misspelt field", "{\"id\":\"x\",\"action\":\"pin\",\"tga\":\"v1\"}", "unknown field 'tga'"),
         bad("huge payload", "{\"id\":\"x\",\"action\":\"status\",\"pad\":\"" + "p".repeat(70_000) + "\"}",

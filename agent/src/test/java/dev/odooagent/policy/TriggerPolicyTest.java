@@ -75,6 +75,16 @@ class TriggerPolicyTest {
   }
 
   @Test
+  void onlyALeftOrRolledBackDigestIsBackwardsSoAPendingVersionIsDroppedForNothingElse() {
+    Host rejected = new Host(null, null, Map.of(DIGEST, "deploy d7 rolled back: health_failed"), Map.of());
+    assertTrue(policy.backwards(DIGEST, rejected).contains("was rolled back on this host"));
+    Host left = new Host(null, null, Map.of(), Map.of(DIGEST, "2026-11-30T01:00:00Z"));
+    assertTrue(policy.backwards(DIGEST, left).contains("left it at"));
+    Host failed = new Host(PINNED.pinnedDigest(), "the old container also failed its gate", Map.of(), Map.of());
+    assertEquals(null, policy.backwards(DIGEST, failed), "a pin or a FAILED verdict passes; neither makes a version older");
+  }
+
+  @Test
   void aFailedHostTakesNoAutomaticDeploy() {
     Host failed = new Host(null, "the old container also failed its gate", Map.of(), Map.of());
     assertEquals(false, policy.judge(trigger("latest"), failed).accepted());
