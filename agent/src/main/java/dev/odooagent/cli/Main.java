@@ -189,9 +189,9 @@ public final class Main {
     /** The admin token, from the same credential file the unit loads (see ConfigLoader's credential rule). */
     static String adminToken(AgentConfig cfg) {
       if (cfg.http().adminToken() == null) {
-        throw new ConfigException("no admin token: http.admin_token_file names no file, neither in the unit's credentials"
-            + " nor in " + ConfigLoader.INSTALLED_CREDENTIALS + "/admin-token (run systemd/install, which generates it,"
-            + " or point http.admin_token_file at the token)");
+        throw new ConfigException("no admin token: http.admin_token_file names no file, and there is no admin-token in the"
+            + " credentials/ directory next to the config file (" + ConfigLoader.INSTALLED_CREDENTIALS + " for the installed"
+            + " agent.yaml; systemd/install generates it), or point http.admin_token_file at the token");
       }
       return cfg.http().adminToken().reveal();
     }

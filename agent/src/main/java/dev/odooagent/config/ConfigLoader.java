@@ -74,34 +74,29 @@ public final class ConfigLoader {
   private static final Pattern TOPIC_PREFIX = Pattern.compile("[A-Za-z0-9._/-]{1,64}");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB)?");
 
-  /** Where systemd/install keeps the credential files that the unit loads (root only). */
+  /** Where systemd/install keeps the credential files that the unit loads (root only), next to agent.yaml. */
   public static final Path INSTALLED_CREDENTIALS = Path.of("/etc/odoo-agent/credentials");
   private static final Path SYSTEMD_CREDENTIALS = Path.of("/run/credentials");
 
   private final Map<String, String> env;
-  private final Path installedCredentials;
 
   /** A loader reading the given environment (pass {@code System.getenv()} in production). */
   public ConfigLoader(Map<String, String> env) {
-    this(env, INSTALLED_CREDENTIALS);
-  }
-
-  ConfigLoader(Map<String, String> env, Path installedCredentials) {
     this.env = env;
-    this.installedCredentials = installedCredentials;
   }
 
   /**
    * The file a {@code *_file} value names. A path under /run/credentials/ that does not exist is a systemd credential
    * seen from outside the unit (or under another unit name): it is looked up by its file name in
-   * {@code $CREDENTIALS_DIRECTORY} (set inside the unit), then in /etc/odoo-agent/credentials/ (a root shell).
+   * {@code $CREDENTIALS_DIRECTORY} (set inside the unit), then in {@code installed}: the {@code credentials/}
+   * directory next to the config file (/etc/odoo-agent/credentials/, where systemd/install puts them).
    */
-  Path credentialFile(Path named) {
+  private Path credentialFile(Path named, Path installed) {
     if (Files.exists(named) || !named.normalize().startsWith(SYSTEMD_CREDENTIALS) || named.getFileName() == null) {
       return named;
     }
     String unitDir = env.get("CREDENTIALS_DIRECTORY");
-    for (Path dir : unitDir == null || unitDir.isBlank() ? List.of(installedCredentials) : List.of(Path.of(unitDir), installedCredentials)) {
+    for (Path dir : unitDir == null || unitDir.isBlank() ? List.of(installed) : List.of(Path.of(unitDir), installed)) {
       Path candidate = dir.resolve(named.getFileName().toString());
       if (Files.exists(candidate)) {
         return candidate;
@@ -130,7 +125,8 @@ public final class ConfigLoader {
         origin.put(key, "env " + envName(key));
       }
     }
-    return new Loaded(build(values, origin), values, origin);
+    Path installed = file == null ? INSTALLED_CREDENTIALS : file.toAbsolutePath().resolveSibling("credentials");
+    return new Loaded(build(values, origin, named -> credentialFile(named, installed)), values, origin);
   }
 
   /** The result: the typed config plus the raw values and where each came from, for printing. */
@@ -250,8 +246,8 @@ public final class ConfigLoader {
     return new ConfigException("unknown config key " + key + " in " + file + " (known " + (section.isEmpty() ? "top-level keys" : "keys under " + section) + ": " + String.join(", ", known) + ")");
   }
 
-  private AgentConfig build(Map<String, Object> v, Map<String, String> origin) {
-    Reader r = new Reader(v, origin, this::credentialFile);
+  private AgentConfig build(Map<String, Object> v, Map<String, String> origin, java.util.function.UnaryOperator<Path> credentials) {
+    Reader r = new Reader(v, origin, credentials);
     String hostId = r.str("host_id");
     if (hostId.isEmpty()) {
       hostId = localHostName();

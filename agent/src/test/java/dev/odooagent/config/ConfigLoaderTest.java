@@ -109,25 +109,26 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void aSystemdCredentialPathFallsBackToTheUnitsDirectoryThenTheInstalledOne() throws IOException {
-    Path installed = Files.createDirectories(dir.resolve("etc-credentials"));
+  void aSystemdCredentialPathFallsBackToTheUnitsDirectoryThenTheOneNextToTheConfig() throws IOException {
+    Path installed = Files.createDirectories(dir.resolve("credentials"));
     Path unit = Files.createDirectories(dir.resolve("run-credentials"));
     Files.writeString(installed.resolve("admin-token"), "from-etc\n");
     Path yaml = dir.resolve("agent.yaml");
     Files.writeString(yaml, "http:\n  admin_token_file: /run/credentials/odoo-agent.service/admin-token\n");
 
-    ConfigLoader.Loaded rootShell = new ConfigLoader(Map.of(), installed).load(yaml);
+    ConfigLoader.Loaded rootShell = new ConfigLoader(Map.of()).load(yaml);
     assertEquals("from-etc", rootShell.config().http().adminToken().reveal());
     assertTrue(rootShell.describe().contains("secret loaded from " + installed.resolve("admin-token")), rootShell.describe());
-    assertEquals("from-etc", new ConfigLoader(Map.of(), installed).load(null).config().http().adminToken().reveal(),
+    Files.writeString(yaml, "host_id: h1\n");
+    assertEquals("from-etc", new ConfigLoader(Map.of()).load(yaml).config().http().adminToken().reveal(),
         "the default path /run/credentials/odoo-agent/admin-token falls back too");
 
     Files.writeString(unit.resolve("admin-token"), "from-unit\n");
-    assertEquals("from-unit", new ConfigLoader(Map.of("CREDENTIALS_DIRECTORY", unit.toString()), installed).load(yaml)
+    assertEquals("from-unit", new ConfigLoader(Map.of("CREDENTIALS_DIRECTORY", unit.toString())).load(yaml)
         .config().http().adminToken().reveal(), "inside the unit its own credentials directory wins");
 
     Files.writeString(yaml, "http:\n  admin_token_file: " + dir.resolve("elsewhere/admin-token") + "\n");
-    String e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of(), installed).load(yaml)).getMessage();
+    String e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).load(yaml)).getMessage();
     assertTrue(e.contains("http.admin_token_file"), "only /run/credentials/ paths fall back: " + e);
   }
 }
