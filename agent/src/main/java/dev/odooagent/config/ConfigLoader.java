@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
@@ -246,7 +247,7 @@ public final class ConfigLoader {
     return new ConfigException("unknown config key " + key + " in " + file + " (known " + (section.isEmpty() ? "top-level keys" : "keys under " + section) + ": " + String.join(", ", known) + ")");
   }
 
-  private AgentConfig build(Map<String, Object> v, Map<String, String> origin, java.util.function.UnaryOperator<Path> credentials) {
+  private AgentConfig build(Map<String, Object> v, Map<String, String> origin, UnaryOperator<Path> credentials) {
     Reader r = new Reader(v, origin, credentials);
     String hostId = r.str("host_id");
     if (hostId.isEmpty()) {
@@ -350,9 +351,9 @@ public final class ConfigLoader {
   private static final class Reader {
     private final Map<String, Object> v;
     private final Map<String, String> origin;
-    private final java.util.function.UnaryOperator<Path> credentials;
+    private final UnaryOperator<Path> credentials;
 
-    Reader(Map<String, Object> v, Map<String, String> origin, java.util.function.UnaryOperator<Path> credentials) {
+    Reader(Map<String, Object> v, Map<String, String> origin, UnaryOperator<Path> credentials) {
       this.v = v;
       this.origin = origin;
       this.credentials = credentials;

@@ -1,8 +1,8 @@
 package dev.odooagent.event;
 
+import dev.odooagent.http.JsonOnly;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import dev.odooagent.http.JsonOnly;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
