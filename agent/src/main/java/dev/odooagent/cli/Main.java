@@ -32,8 +32,10 @@ import picocli.CommandLine.Parameters;
         Main.Pin.class, Main.Unpin.class, Main.Rollback.class, Main.Approve.class})
 public final class Main {
   static final String DEFAULT_CONFIG = "/etc/odoo-agent/agent.yaml";
+  /** The exit code of {@code run} for a configuration error (sysexits' EX_CONFIG); the unit does not restart on it. */
+  static final int EX_CONFIG = 78;
 
-  /** Entry point; exits 0 ok, 1 refused or failed, 2 usage. */
+  /** Entry point; exits 0 ok, 1 refused or failed, 2 usage, 78 a configuration error at {@code run}. */
   public static void main(String[] args) {
     configureLogging();
     CommandLine cl = new CommandLine(new Main());
@@ -111,8 +113,8 @@ public final class Main {
       try {
         cfg = load().config();
       } catch (ConfigException e) {
-        err().println("odoo-agent: " + e.getMessage());
-        return 1;
+        err().println("odoo-agent: configuration error: " + e.getMessage());
+        return EX_CONFIG;
       }
       Vertx vertx = Vertx.vertx();
       Agent agent = new Agent(cfg, version());
@@ -171,10 +173,7 @@ public final class Main {
       HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://" + host + ":" + cfg.http().listen().port() + path))
           .timeout(Duration.ofSeconds(30));
       if (auth) {
-        if (cfg.http().adminToken() == null) {
-          throw new ConfigException("no admin token configured: set http.admin_token_file (or ODOO_AGENT_HTTP_ADMIN_TOKEN_FILE)");
-        }
-        req.header("Authorization", "Bearer " + cfg.http().adminToken().reveal());
+        req.header("Authorization", "Bearer " + adminToken(cfg));
       }
       req.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
       if (body != null) {
@@ -185,6 +184,16 @@ public final class Main {
       } catch (java.net.ConnectException e) {
         throw new IOException("the agent does not answer on " + cfg.http().listen() + " (is `odoo-agent run` running? check http.listen)");
       }
+    }
+
+    /** The admin token, from the same credential file the unit loads (see ConfigLoader's credential rule). */
+    static String adminToken(AgentConfig cfg) {
+      if (cfg.http().adminToken() == null) {
+        throw new ConfigException("no admin token: http.admin_token_file names no file, and there is no admin-token in the"
+            + " credentials/ directory next to the config file (" + ConfigLoader.INSTALLED_CREDENTIALS + " for the installed"
+            + " agent.yaml; systemd/install generates it), or point http.admin_token_file at the token");
+      }
+      return cfg.http().adminToken().reveal();
     }
 
     int command(String path, JsonObject body) throws IOException, InterruptedException {

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
@@ -39,7 +40,7 @@ public final class ConfigLoader {
     DEFAULTS.put("service.tag_pattern", "^sha-[0-9a-f]{7,40}$");
     DEFAULTS.put("service.database", "odoo");
     DEFAULTS.put("registry.url", "https://ghcr.io");
-    DEFAULTS.put("registry.username", "jgtolentino");
+    DEFAULTS.put("registry.username", "");
     DEFAULTS.put("registry.password_file", "/run/credentials/odoo-agent/registry-token");
     DEFAULTS.put("registry.poll_interval", "5m");
     DEFAULTS.put("deploy.health_url", "http://127.0.0.1:8069/web/health");
@@ -83,11 +84,35 @@ public final class ConfigLoader {
   private static final List<String> NOTIFY_OUTCOMES = List.of("success", "rolled_back", "failed", "skipped");
   private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB)?");
 
+  /** Where systemd/install keeps the credential files that the unit loads (root only), next to agent.yaml. */
+  public static final Path INSTALLED_CREDENTIALS = Path.of("/etc/odoo-agent/credentials");
+  private static final Path SYSTEMD_CREDENTIALS = Path.of("/run/credentials");
+
   private final Map<String, String> env;
 
   /** A loader reading the given environment (pass {@code System.getenv()} in production). */
   public ConfigLoader(Map<String, String> env) {
     this.env = env;
+  }
+
+  /**
+   * The file a {@code *_file} value names. A path under /run/credentials/ that does not exist is a systemd credential
+   * seen from outside the unit (or under another unit name): it is looked up by its file name in
+   * {@code $CREDENTIALS_DIRECTORY} (set inside the unit), then in {@code installed}: the {@code credentials/}
+   * directory next to the config file (/etc/odoo-agent/credentials/, where systemd/install puts them).
+   */
+  private Path credentialFile(Path named, Path installed) {
+    if (Files.exists(named) || !named.normalize().startsWith(SYSTEMD_CREDENTIALS) || named.getFileName() == null) {
+      return named;
+    }
+    String unitDir = env.get("CREDENTIALS_DIRECTORY");
+    for (Path dir : unitDir == null || unitDir.isBlank() ? List.of(installed) : List.of(Path.of(unitDir), installed)) {
+      Path candidate = dir.resolve(named.getFileName().toString());
+      if (Files.exists(candidate)) {
+        return candidate;
+      }
+    }
+    return named;
   }
 
   /** The env variable that overrides a key, e.g. {@code mqtt.url} → {@code ODOO_AGENT_MQTT_URL}. */
@@ -110,7 +135,8 @@ public final class ConfigLoader {
         origin.put(key, "env " + envName(key));
       }
     }
-    return new Loaded(build(values, origin), values, origin);
+    Path installed = file == null ? INSTALLED_CREDENTIALS : file.toAbsolutePath().resolveSibling("credentials");
+    return new Loaded(build(values, origin, named -> credentialFile(named, installed)), values, origin);
   }
 
   /** The result: the typed config plus the raw values and where each came from, for printing. */
@@ -134,8 +160,11 @@ public final class ConfigLoader {
         }
         Object v = e.getKey().equals("host_id") ? config.hostId() : e.getValue();
         String shown = v instanceof List<?> l ? l.toString() : "'" + v + "'";
-        if (e.getKey().endsWith("_file") && !String.valueOf(v).isEmpty()) {
-          shown += secretOf(e.getKey()) != null ? "  # secret loaded (****)" : "  # not present: feature off";
+        if (e.getKey().endsWith("_file") && !e.getKey().equals("mqtt.ca_file") && !String.valueOf(v).isEmpty()) {
+          Secret secret = secretOf(e.getKey());
+          shown += secret == null
+              ? e.getKey().equals("registry.password_file") ? "  # no token: anonymous pulls" : "  # not present: feature off"
+              : secret.source().toString().equals(v) ? "  # secret loaded (****)" : "  # secret loaded from " + secret.source() + " (****)";
         }
         sb.append(indent).append(key).append(": ").append(shown)
             .append(origin.get(e.getKey()).equals("default") ? "" : "  # from " + origin.get(e.getKey()))
@@ -228,8 +257,8 @@ public final class ConfigLoader {
     return new ConfigException("unknown config key " + key + " in " + file + " (known " + (section.isEmpty() ? "top-level keys" : "keys under " + section) + ": " + String.join(", ", known) + ")");
   }
 
-  private AgentConfig build(Map<String, Object> v, Map<String, String> origin) {
-    Reader r = new Reader(v, origin);
+  private AgentConfig build(Map<String, Object> v, Map<String, String> origin, UnaryOperator<Path> credentials) {
+    Reader r = new Reader(v, origin, credentials);
     String hostId = r.str("host_id");
     if (hostId.isEmpty()) {
       hostId = localHostName();
@@ -250,7 +279,7 @@ public final class ConfigLoader {
     AgentConfig.Service service = new AgentConfig.Service(
         r.nonEmpty("service.container"), image, r.nonEmpty("service.track"), tagPattern, r.nonEmpty("service.database"));
     AgentConfig.Registry registry = new AgentConfig.Registry(
-        r.url("registry.url", "http", "https"), r.str("registry.username"), r.secret("registry.password_file"),
+        r.url("registry.url", "http", "https"), r.str("registry.username"), registryToken(r),
         r.duration("registry.poll_interval"));
     AgentConfig.UpgradeMode upgrade = r.choice("deploy.upgrade", AgentConfig.UpgradeMode.class);
     List<String> modules = r.list("deploy.upgrade_modules");
@@ -319,6 +348,25 @@ public final class ConfigLoader {
     return new AgentConfig.Notify(url, on);
   }
 
+  /** The registry token, or null for anonymous pulls: an empty username with an absent or empty token file. */
+  private static Secret registryToken(Reader r) {
+    String user = r.str("registry.username");
+    String file = r.str("registry.password_file");
+    Secret token = r.optionalSecret("registry.password_file");
+    if (!user.isEmpty() && token == null) {
+      throw new ConfigException("config key registry.username = \"" + user + "\" (from " + r.origin.get("registry.username")
+          + ") needs a token, but registry.password_file = \"" + file + "\" (from " + r.origin.get("registry.password_file")
+          + ") is " + (file.isEmpty() ? "empty" : "missing or an empty file") + ": put the registry token for this user in that file"
+          + " (/etc/odoo-agent/credentials/registry-token under systemd), or set registry.username to \"\" for anonymous pulls");
+    }
+    if (user.isEmpty() && token != null) {
+      throw new ConfigException("config key registry.password_file = \"" + token.source() + "\" holds a registry token, but"
+          + " registry.username is empty (from " + r.origin.get("registry.username") + "): set registry.username to the"
+          + " token's user, or empty the token file for anonymous pulls");
+    }
+    return token;
+  }
+
   private static String localHostName() {
     String h = System.getenv("HOSTNAME");
     if (h != null && !h.isBlank()) {
@@ -339,10 +387,12 @@ public final class ConfigLoader {
   private static final class Reader {
     private final Map<String, Object> v;
     private final Map<String, String> origin;
+    private final UnaryOperator<Path> credentials;
 
-    Reader(Map<String, Object> v, Map<String, String> origin) {
+    Reader(Map<String, Object> v, Map<String, String> origin, UnaryOperator<Path> credentials) {
       this.v = v;
       this.origin = origin;
+      this.credentials = credentials;
     }
 
     ConfigException bad(String key, String value, String fix) {
@@ -472,21 +522,36 @@ public final class ConfigLoader {
       if (s.isEmpty()) {
         return null;
       }
-      Path p = Path.of(s);
+      Path p = credentials.apply(Path.of(s));
       if (!Files.exists(p)) {
         if (origin.get(key).equals("default")) {
           return null;
         }
         throw bad(key, s, "the secret file does not exist (create it, or set the key to \"\" to turn this off)");
       }
+      String value = read(key, s, p);
+      if (value.isEmpty()) {
+        throw bad(key, s, "the secret file " + p + " is empty");
+      }
+      return new Secret(p, value);
+    }
+
+    /** Like {@link #secret} but a missing or empty file is simply no secret (the registry token: anonymous pulls). */
+    Secret optionalSecret(String key) {
+      String s = str(key);
+      Path p = s.isEmpty() ? null : credentials.apply(Path.of(s));
+      if (p == null || !Files.exists(p)) {
+        return null;
+      }
+      String value = read(key, s, p);
+      return value.isEmpty() ? null : new Secret(p, value);
+    }
+
+    private String read(String key, String s, Path p) {
       try {
-        String value = Files.readString(p, StandardCharsets.UTF_8).strip();
-        if (value.isEmpty()) {
-          throw bad(key, s, "the secret file is empty");
-        }
-        return new Secret(p, value);
+        return Files.readString(p, StandardCharsets.UTF_8).strip();
       } catch (IOException e) {
-        throw bad(key, s, "the secret file cannot be read (" + e.getClass().getSimpleName() + "); check its permissions");
+        throw bad(key, s, "the secret file " + p + " cannot be read (" + e.getClass().getSimpleName() + "); check its permissions");
       }
     }
   }

@@ -1,5 +1,6 @@
 package dev.odooagent.event;
 
+import dev.odooagent.http.JsonOnly;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.vertx.core.Future;
@@ -242,11 +243,13 @@ public final class WebhookServer {
     // The rate limit counts authenticated requests only (GitHub's signature needs the body, so it is checked in
     // github()): a flood of unauthenticated requests must not use up the permits of the real sender.
     router.post(GITHUB_PATH)
+        .handler((SecurityPolicyHandler) ctx -> jsonOnly(ctx, Source.GITHUB))
         .handler((SecurityPolicyHandler) this::githubPreflight)
         .handler(body)
         .handler(this::github)
         .failureHandler(ctx -> failure(ctx, Source.GITHUB));
     router.post(REGISTRY_PATH)
+        .handler((SecurityPolicyHandler) ctx -> jsonOnly(ctx, Source.REGISTRY))
         .handler((SecurityPolicyHandler) this::registryPreflight)
         .handler(body)
         .handler(this::registry)
@@ -267,6 +270,17 @@ public final class WebhookServer {
     reject(ctx, source, 429, "webhook rejected: more than " + settings.rateLimitPerSecond()
         + " requests per second on " + ctx.request().path() + " (rate limited; retry later)");
     return false;
+  }
+
+  /** Refuses a body that is not JSON before it is read (GitHub: set the hook's content type to application/json). */
+  private void jsonOnly(RoutingContext ctx, Source source) {
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (JsonOnly.accepts(type)) {
+      ctx.next();
+    } else {
+      reject(ctx, source, 415, "webhook rejected: " + JsonOnly.refusal(type)
+          + (source == Source.GITHUB ? " (on GitHub, set the webhook's content type to application/json)" : ""));
+    }
   }
 
   private void githubPreflight(RoutingContext ctx) {
@@ -320,6 +334,9 @@ public final class WebhookServer {
     } catch (InvalidEventException e) {
       reject(ctx, Source.GITHUB, 400, "webhook rejected: " + e.getMessage());
       return;
+    } catch (RuntimeException e) {
+      reject(ctx, Source.GITHUB, 400, unreadable("a GitHub event", e));
+      return;
     }
     if (!githubSeen.firstTime(delivery)) {
       duplicate(ctx, Source.GITHUB, delivery);
@@ -342,6 +359,9 @@ public final class WebhookServer {
       events = registry.parse(rawBody(ctx));
     } catch (InvalidEventException e) {
       reject(ctx, Source.REGISTRY, 400, "webhook rejected: " + e.getMessage());
+      return;
+    } catch (RuntimeException e) {
+      reject(ctx, Source.REGISTRY, 400, unreadable("a registry notification envelope", e));
       return;
     }
     EventOutcome.Candidate accepted = null;
@@ -469,6 +489,11 @@ public final class WebhookServer {
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
         .end(new JsonObject().put("error", message).encode());
+  }
+
+  private static String unreadable(String what, RuntimeException e) {
+    LOG.debug("webhook body could not be parsed", e);
+    return "webhook rejected: the body could not be read as " + what + " (" + e.getClass().getSimpleName() + ")";
   }
 
   private static String policyIgnored(EventOutcome.Candidate candidate) {

@@ -14,9 +14,13 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The admin listener: the status page, /healthz, /metrics, /status, /history, deploy event streams, and the bearer-protected command POSTs. */
 public final class AdminServer {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
+  private static final int MAX_BODY = 64 * 1024;
   private final Vertx vertx;
   private final Metrics metrics;
   private final Commands commands;
@@ -49,13 +53,16 @@ public final class AdminServer {
     if (feed != null) {
       r.get("/deploys/:id/events").handler(ctx -> feed.handle(ctx, commands));
     }
-    r.post().handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    r.get("/rollback").handler(ctx -> json(ctx, 200, commands.rollbackPlan()));
+    r.post().handler(this::jsonOnly);
+    // false: no file uploads, so no upload directory is ever created (the unit's file system is read-only anyway)
+    r.post().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY).setMergeFormAttributes(false));
     r.post("/deploy").handler(ctx -> command(ctx, b -> commands.deploy(b.getString("tag"), b.getString("digest"), b.getBoolean("force", false), "admin")));
     r.post("/pin").handler(ctx -> command(ctx, b -> commands.pin(b.getString("tag"), b.getString("digest"), "admin")));
     r.post("/unpin").handler(ctx -> command(ctx, b -> commands.unpin("admin")));
     r.post("/approve").handler(ctx -> command(ctx, b -> commands.approve("admin")));
-    r.get("/rollback").handler(ctx -> json(ctx, 200, commands.rollbackPlan()));
     r.post("/rollback").handler(ctx -> command(ctx, b -> commands.rollback(Commands.RollbackMode.of(b.getString("mode")), "admin")));
+    r.route().failureHandler(this::failure);
     server = vertx.createHttpServer();
     return server.requestHandler(r).listen(port, host).map(HttpServer::actualPort);
   }
@@ -88,6 +95,34 @@ public final class AdminServer {
         .end(StatusPage.render(commands.status(), commands.history(10), java.time.Instant.now()));
   }
 
+  private void jsonOnly(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (JsonOnly.accepts(type)) {
+      ctx.next();
+    } else {
+      json(ctx, 415, new JsonObject().put("error", "request refused: " + JsonOnly.refusal(type)
+          + ", e.g. curl -H 'Content-Type: application/json' -d '{\"tag\":\"sha-0123abc\"}'"));
+    }
+  }
+
+  /** Answers what a handler or the body reader failed with as JSON: never a stack trace, never an HTML page. */
+  private void failure(RoutingContext ctx) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    int status = ctx.statusCode();
+    if (status == 413) {
+      json(ctx, 413, new JsonObject().put("error", "request body is larger than " + MAX_BODY + " bytes"));
+    } else if (status >= 400 && status < 500) {
+      json(ctx, status, new JsonObject().put("error", "request could not be read (HTTP " + status + ")"));
+    } else if (ctx.failure() instanceof IllegalArgumentException || ctx.failure() instanceof ClassCastException) {
+      json(ctx, 400, new JsonObject().put("error", "request body could not be used: " + ctx.failure().getMessage()));
+    } else {
+      LOG.error("admin request {} {} failed", ctx.request().method(), ctx.request().path(), ctx.failure());
+      json(ctx, 500, new JsonObject().put("error", "internal error in the agent (see its log)"));
+    }
+  }
+
   private void command(RoutingContext ctx, Function<JsonObject, Future<String>> action) {
     if (adminToken == null) {
       json(ctx, 403, new JsonObject().put("error", "admin commands are off: no admin token is configured (set http.admin_token_file)"));
@@ -110,8 +145,8 @@ public final class AdminServer {
     Future<String> f;
     try {
       f = action.apply(body);
-    } catch (ClassCastException e) {
-      json(ctx, 400, new JsonObject().put("error", "wrong type in request body: " + e.getMessage()));
+    } catch (ClassCastException | IllegalArgumentException e) {
+      json(ctx, 400, new JsonObject().put("error", "request body could not be used: " + e.getMessage()));
       return;
     }
     f.onSuccess(id -> {

@@ -68,7 +68,7 @@ class ConfigLoaderTest {
     assertTrue(error("deploy:\n  upgrade: some\n").contains("must be one of changed | all | list | none"));
     assertTrue(error("deploy:\n  upgrade: list\n").contains("deploy.upgrade_modules"));
     assertTrue(error("deploy:\n  keep_images: 1\n").contains("from 2 to 100"));
-    assertTrue(error("registry:\n  password_file: /nonexistent/x\n").contains("registry.password_file"));
+    assertTrue(error("registry:\n  username: bob\n  password_file: /nonexistent/x\n").contains("registry.password_file"));
     assertTrue(error("mqtt:\n  url: http://x\n").contains("scheme mqtt or mqtts"));
     assertTrue(error("mqtt:\n  topic_prefix: odoo/#\n").contains("mqtt.topic_prefix"));
     assertTrue(error("http:\n  listen: 9780\n").contains("host:port"));
@@ -116,5 +116,54 @@ class ConfigLoaderTest {
     assertTrue(e.contains("notify.webhook_url_file") && e.contains("http:// or https:// URL"), e);
     assertFalse(e.contains("s3cretpart"), e);
     assertTrue(error("notify:\n  on: [success, rollback]\n").contains("notify.on = \"rollback\""));
+  }
+
+  @Test
+  void anEmptyUsernameWithNoTokenOrAnEmptyOneIsAnonymous() throws IOException {
+    assertNull(load("registry:\n  username: ''\n  password_file: /nonexistent/registry-token\n", Map.of()).config().registry().password());
+    Path empty = dir.resolve("registry-token");
+    Files.writeString(empty, "\n");
+    ConfigLoader.Loaded l = load("registry:\n  username: ''\n  password_file: " + empty + "\n", Map.of());
+    assertNull(l.config().registry().password());
+    assertTrue(l.describe().contains("anonymous pulls"), l.describe());
+    assertNull(new ConfigLoader(Map.of("ODOO_AGENT_HOST_ID", "h1")).load(null).config().registry().password(),
+        "the defaults pull anonymously");
+  }
+
+  @Test
+  void aUsernameWithoutTokenOrATokenWithoutUsernameNamesBothKeys() throws IOException {
+    String e = error("registry:\n  username: bob\n  password_file: /nonexistent/registry-token\n");
+    assertTrue(e.contains("registry.username = \"bob\"") && e.contains("registry.password_file") && e.contains("anonymous"), e);
+    Path token = dir.resolve("registry-token");
+    Files.writeString(token, "t0ken\n");
+    e = error("registry:\n  username: ''\n  password_file: " + token + "\n");
+    assertTrue(e.contains("registry.password_file") && e.contains("registry.username is empty"), e);
+    assertFalse(e.contains("t0ken"));
+    assertEquals("t0ken", load("registry:\n  username: bob\n  password_file: " + token + "\n", Map.of())
+        .config().registry().password().reveal());
+  }
+
+  @Test
+  void aSystemdCredentialPathFallsBackToTheUnitsDirectoryThenTheOneNextToTheConfig() throws IOException {
+    Path installed = Files.createDirectories(dir.resolve("credentials"));
+    Path unit = Files.createDirectories(dir.resolve("run-credentials"));
+    Files.writeString(installed.resolve("admin-token"), "from-etc\n");
+    Path yaml = dir.resolve("agent.yaml");
+    Files.writeString(yaml, "http:\n  admin_token_file: /run/credentials/odoo-agent.service/admin-token\n");
+
+    ConfigLoader.Loaded rootShell = new ConfigLoader(Map.of()).load(yaml);
+    assertEquals("from-etc", rootShell.config().http().adminToken().reveal());
+    assertTrue(rootShell.describe().contains("secret loaded from " + installed.resolve("admin-token")), rootShell.describe());
+    Files.writeString(yaml, "host_id: h1\n");
+    assertEquals("from-etc", new ConfigLoader(Map.of()).load(yaml).config().http().adminToken().reveal(),
+        "the default path /run/credentials/odoo-agent/admin-token falls back too");
+
+    Files.writeString(unit.resolve("admin-token"), "from-unit\n");
+    assertEquals("from-unit", new ConfigLoader(Map.of("CREDENTIALS_DIRECTORY", unit.toString())).load(yaml)
+        .config().http().adminToken().reveal(), "inside the unit its own credentials directory wins");
+
+    Files.writeString(yaml, "http:\n  admin_token_file: " + dir.resolve("elsewhere/admin-token") + "\n");
+    String e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).load(yaml)).getMessage();
+    assertTrue(e.contains("http.admin_token_file"), "only /run/credentials/ paths fall back: " + e);
   }
 }

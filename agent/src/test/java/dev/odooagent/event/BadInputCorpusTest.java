@@ -121,7 +121,7 @@ class BadInputCorpusTest {
         new byte[] {'{', '"', 'a', '"', ':', '"', (byte) 0xff, (byte) 0xfe, '"', '}'}, true, 400, "rejected"));
     cases.add(new Case("form-encoded body", WebhookServer.GITHUB_PATH,
         with(githubHeaders("package"), "Content-Type", "application/x-www-form-urlencoded"),
-        Fixtures.utf8("payload=%7B%22action%22%3A%22published%22%7D"), true, 400, "rejected"));
+        Fixtures.utf8("payload=%7B%22action%22%3A%22published%22%7D"), true, 415, "rejected"));
     gh(cases, "action is a number", p -> p.put("action", 1));
     gh(cases, "package is an array", p -> p.putArray("package"));
     gh(cases, "package is a string", p -> p.put("package", "odoo-ce"));

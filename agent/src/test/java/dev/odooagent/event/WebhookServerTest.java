@@ -309,6 +309,48 @@ class WebhookServerTest {
   }
 
   @Test
+  void distributionsV1MediaTypeIsAcceptedAsJson(Vertx vertx, VertxTestContext ctx) {
+    start(vertx)
+        .compose(v -> client.post(port, "127.0.0.1", WebhookServer.REGISTRY_PATH)
+            .putHeader("Content-Type", "application/vnd.docker.distribution.events.v1+json; charset=utf-8")
+            .putHeader("Authorization", "Bearer " + Fixtures.TOKEN)
+            .sendBuffer(Buffer.buffer(Fixtures.bytes(Fixtures.registryEnvelope()))))
+        .onComplete(ctx.succeeding(response -> ctx.verify(() -> {
+          assertStatus(response, 202, "status", "accepted");
+          assertEquals(1, recorder.triggers.size());
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void formAndMultipartBodiesAre415BeforeAnythingIsRead(Vertx vertx, VertxTestContext ctx) {
+    byte[] form = Fixtures.utf8("payload=" + Fixtures.githubPackage());
+    String multipart = "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x\"\r\n\r\n{}\r\n--b--\r\n";
+    start(vertx)
+        .compose(v -> client.post(port, "127.0.0.1", WebhookServer.GITHUB_PATH)
+            .putHeader("Content-Type", "application/x-www-form-urlencoded")
+            .putHeader(GithubWebhook.EVENT_HEADER, "package")
+            .putHeader(GithubWebhook.DELIVERY_HEADER, UUID.randomUUID().toString())
+            .putHeader(GithubWebhook.SIGNATURE_HEADER, GithubWebhook.sign(Fixtures.SECRET, form))
+            .sendBuffer(Buffer.buffer(form)))
+        .compose(gh -> client.post(port, "127.0.0.1", WebhookServer.REGISTRY_PATH)
+            .putHeader("Content-Type", "multipart/form-data; boundary=b")
+            .putHeader("Authorization", "Bearer " + Fixtures.TOKEN)
+            .sendBuffer(Buffer.buffer(multipart)).map(reg -> List.of(gh, reg)))
+        .onComplete(ctx.succeeding(responses -> ctx.verify(() -> {
+          assertEquals(415, responses.get(0).statusCode(), responses.get(0).bodyAsString());
+          String github = responses.get(0).bodyAsJsonObject().getString("error");
+          assertTrue(github.contains("application/x-www-form-urlencoded") && github.contains("content type to application/json"), github);
+          assertEquals(415, responses.get(1).statusCode(), responses.get(1).bodyAsString());
+          assertTrue(recorder.triggers.isEmpty());
+          assertEquals(List.of("github:rejected", "registry:rejected"), recorder.counts);
+          assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of(
+              io.vertx.ext.web.handler.BodyHandler.DEFAULT_UPLOADS_DIRECTORY)), "an upload directory was created");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
   void registryBlobOnlyEnvelopeIsIgnored(Vertx vertx, VertxTestContext ctx) {
     ObjectNode envelope = Fixtures.registryEnvelope();
     ((ArrayNode) envelope.get("events")).remove(2);
