@@ -65,9 +65,20 @@ class AdminServerTest {
     }
 
     @Override
-    public Future<String> rollback(String source) {
+    public Future<String> rollback(RollbackMode mode, String source) {
       calls.add("rollback");
       return Future.succeededFuture("d-3");
+    }
+
+    @Override
+    public Future<String> approve(String source) {
+      calls.add("approve");
+      return Future.succeededFuture("d-4");
+    }
+
+    @Override
+    public JsonObject rollbackPlan() {
+      return new JsonObject();
     }
 
     @Override
