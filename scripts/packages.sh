@@ -10,7 +10,7 @@
 
 # Packages every Debian system has (Priority: required); their commands need no declaration.
 # (awk is mawk's, through the alternatives system.)
-BASE_PACKAGES=(bash coreutils debianutils diffutils dpkg findutils grep gzip hostname login mawk mount
+BASE_PACKAGES=(bash coreutils dash debianutils diffutils dpkg findutils grep gzip hostname libc-bin login mawk mount
                passwd sed tar util-linux)
 BASE_EXTRA_TOOLS=(awk)
 
@@ -39,6 +39,7 @@ declare -gA TOOL_PACKAGE=(
   [mvn]=maven
   [openssl]=openssl
   [pgrep]=procps
+  [ps]=procps
   [pg_createcluster]=postgresql-common
   [pg_ctlcluster]=postgresql-common
   [pg_isready]=postgresql-client-15
@@ -52,6 +53,7 @@ declare -gA TOOL_PACKAGE=(
   [shfmt]=shfmt
   [ss]=iproute2
   [systemctl]=systemd
+  [systemd-nspawn]=systemd-container
   [systemd-analyze]=systemd
   [wrk]=wrk
   ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf']=fonts-dejavu-core
