@@ -3,12 +3,7 @@ package dev.odooagent.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.odooagent.event.GithubWebhook;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +18,6 @@ import org.junit.jupiter.api.Test;
 class ReplayedDeliveryAfterRestartIsANoOpIT {
   private static final String SECRET = "it-replay-secret";
   private static final int HOOKS = 19091;
-  private final HttpClient http = HttpClient.newHttpClient();
   OdooFixture odoo;
   AgentProcess agent;
 
@@ -48,12 +42,8 @@ class ReplayedDeliveryAfterRestartIsANoOpIT {
     return payload.encode().getBytes(StandardCharsets.UTF_8);
   }
 
-  private HttpResponse<String> deliver(String delivery, byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + HOOKS + "/hooks/github"))
-        .header("X-GitHub-Event", "package").header("X-GitHub-Delivery", delivery)
-        .header("X-Hub-Signature-256", GithubWebhook.sign(SECRET.getBytes(StandardCharsets.UTF_8), body))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-        HttpResponse.BodyHandlers.ofString());
+  private static Webhooks.Reply deliver(String delivery, byte[] body) {
+    return Webhooks.post(HOOKS, "/hooks/github", Webhooks.githubHeaders("package", delivery, Webhooks.githubSignature(SECRET, body)), body);
   }
 
   private JsonObject awaitDeploys(int n) {
@@ -71,9 +61,9 @@ class ReplayedDeliveryAfterRestartIsANoOpIT {
         .set("webhooks.github_image", "ghcr.io/jgtolentino/odoo-ce").set("deploy.health_timeout", "60s").start();
     String nonce = Long.toHexString(System.nanoTime());
     byte[] v2 = packageEvent("v2");
-    assertEquals(202, deliver("replay-v2-" + nonce, v2).statusCode());
+    assertEquals(202, deliver("replay-v2-" + nonce, v2).status());
     assertEquals("success", awaitDeploys(1).getString("outcome"));
-    assertEquals(202, deliver("replay-slow-" + nonce, packageEvent("slow-start")).statusCode());
+    assertEquals(202, deliver("replay-slow-" + nonce, packageEvent("slow-start")).status());
     JsonObject newest = awaitDeploys(2);
     assertEquals("success", newest.getString("outcome"), newest.encode());
     String running = odoo.runningDigest();
@@ -81,11 +71,11 @@ class ReplayedDeliveryAfterRestartIsANoOpIT {
 
     agent.stop();
     agent.start();
-    HttpResponse<String> replay = deliver("replay-v2-" + nonce, v2);
-    assertEquals(200, replay.statusCode(), replay.body());
+    Webhooks.Reply replay = deliver("replay-v2-" + nonce, v2);
+    assertEquals(200, replay.status(), replay.body());
     assertTrue(replay.body().contains("duplicate"), "the delivery id survived the restart: " + replay.body());
-    HttpResponse<String> redelivered = deliver("replay-v2-again-" + nonce, v2);
-    assertEquals(200, redelivered.statusCode(), "a new delivery id for the older version is ignored: " + redelivered.body());
+    Webhooks.Reply redelivered = deliver("replay-v2-again-" + nonce, v2);
+    assertEquals(200, redelivered.status(), "a new delivery id for the older version is ignored: " + redelivered.body());
     TestBed.await("the ignored trigger to be counted", Duration.ofSeconds(10),
         () -> agent.metric("odoo_agent_events_total{host=\"it-replay\",result=\"ignored\",source=\"github\"}") >= 1.0);
 
