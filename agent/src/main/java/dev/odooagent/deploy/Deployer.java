@@ -433,13 +433,14 @@ public final class Deployer {
     LOG.error("deploy {}: rolling back ({}): {}", c.id(), reason.word(), detail);
     event(c, Step.ROLLBACK.word(), "started", new JsonObject().put("detail", reason.word() + ": " + detail));
     Instant deadline = Instant.now().plus(cfg.deploy().rollbackTimeout());
-    return journal.append(Step.ROLLBACK.word(), "started", c.run.json())
-        .compose(x -> store.rejected(c.run.to().digest(), "deploy " + c.id() + " rolled back: " + reason.word()))
+    // the rollback goes on even when its records cannot be written (a full state_dir): putting the service back comes first
+    return bestEffort(c, journal.append(Step.ROLLBACK.word(), "started", c.run.json()))
+        .compose(x -> bestEffort(c, store.rejected(c.run.to().digest(), "deploy " + c.id() + " rolled back: " + reason.word())))
         .compose(x -> attempt(c, deadline, 1))
         .compose(x -> {
           metrics.rollback(reason.word());
           DeployRun.Adopted from = c.run.from();
-          return store.running(new JsonObject().put("tag", from.tag()).put("digest", from.digest()), Instant.now().toString())
+          return bestEffort(c, store.running(new JsonObject().put("tag", from.tag()).put("digest", from.digest()), Instant.now().toString()))
               .compose(y -> verdict(c, "rolled_back", c.run.reason()));
         })
         .recover(e -> {
@@ -452,6 +453,13 @@ public final class Deployer {
               .otherwise(x -> null)
               .compose(x -> verdict(c, "failed", why));
         });
+  }
+
+  private Future<Void> bestEffort(Ctx c, Future<Void> write) {
+    return write.otherwise(e -> {
+      LOG.error("deploy {}: could not record the rollback: {}", c.id(), e.getMessage());
+      return null;
+    });
   }
 
   private Future<Void> attempt(Ctx c, Instant deadline, int n) {
@@ -600,10 +608,13 @@ public final class Deployer {
       // newest first; Created is a top-level field of the image, not part of its Config
       sorted.sort(Comparator.comparing((ImageInfo i) -> createdAt(i)).reversed().thenComparing(ImageInfo::id));
       List<Future<Void>> removals = new ArrayList<>();
-      int kept = 0;
+      // the running and the previous image always stay; the newest others fill up to keep_images in all
+      long kept = sorted.stream().filter(i -> i.id().equals(newId) || i.id().equals(keepOld)).count();
       for (ImageInfo i : sorted) {
-        boolean protectedImage = i.id().equals(newId) || i.id().equals(keepOld);
-        if (protectedImage || kept < cfg.deploy().keepImages()) {
+        if (i.id().equals(newId) || i.id().equals(keepOld)) {
+          continue;
+        }
+        if (kept < cfg.deploy().keepImages()) {
           kept++;
           continue;
         }
@@ -650,6 +661,8 @@ public final class Deployer {
   private <T> Future<T> step(Ctx c, Step s, Supplier<Future<T>> work) {
     event(c, s.word(), "started", null);
     return journal.append(s.word(), "started", c.run.json())
+        // the step never ran: the host is as the previous step left it (nothing changed before the stop)
+        .recover(e -> Future.failedFuture(c.run.did(Step.STOP_OLD) ? DeployException.in(s, e) : new DeployException.Refused(s, e.getMessage())))
         .compose(x -> bounded(s, work))
         .recover(e -> {
           DeployException failure = DeployException.in(s, e);

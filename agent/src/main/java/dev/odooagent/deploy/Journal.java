@@ -120,9 +120,14 @@ public final class Journal {
             + "); check the disk that holds state_dir", e);
       }
       return null;
-    }, true).map(x -> {
+    }, true).<Void>map(x -> {
       remember(entry);
       return null;
+    }).onFailure(e -> {
+      if ("verdict".equals(step)) {
+        // not on disk, but /status and /history still tell what happened (a restart resumes the deploy instead)
+        remember(entry);
+      }
     });
   }
 

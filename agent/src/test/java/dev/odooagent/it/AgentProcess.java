@@ -103,7 +103,8 @@ final class AgentProcess implements AutoCloseable {
     process = pb.start();
     TestBed.await("agent /healthz on " + adminPort + " (log: " + log + ")", Duration.ofSeconds(120), () -> {
       if (!process.isAlive()) {
-        throw new IllegalStateException("agent exited " + process.exitValue() + ": " + log());
+        // an Error, not an exception: the wait must stop here rather than take it as "not yet"
+        throw new AssertionError("agent exited " + process.exitValue() + ": " + log());
       }
       return get("/healthz").statusCode() == 200;
     });
