@@ -62,7 +62,7 @@ declare -gA TOOL_PACKAGE=(
 # have_tool TOOL: the tool (a command, an absolute path or python3:<module>) is usable here.
 have_tool() {
   case $1 in
-    /*) [[ -x $1 ]] ;;
+    /*) [[ -e $1 ]] ;;   # a program off PATH, or a data file a package ships (a font)
     python3:*) command -v python3 >/dev/null && python3 -c "import ${1#python3:}" >/dev/null 2>&1 ;;
     *) command -v "$1" >/dev/null ;;
   esac

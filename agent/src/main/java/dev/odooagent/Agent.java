@@ -50,6 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
   private static final Duration KEPT_COPY_CHECK = Duration.ofMinutes(1);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(40);
   /** How often a version pending its maintenance window is checked (the window opening releases it). */
   private static final Duration PENDING_CHECK = Duration.ofSeconds(30);
 
@@ -249,6 +250,12 @@ public final class Agent extends VerticleBase {
   @Override
   public Future<Void> stop() {
     stops.forEach(Runnable::run);
+    // the deploy in flight reaches a step boundary before the engine client closes (TimeoutStopSec is 60 s)
+    Future<Void> quiet = engine == null ? Future.succeededFuture() : engine.quiesce(STOP_GRACE);
+    return quiet.compose(q -> stopAdapters());
+  }
+
+  private Future<Void> stopAdapters() {
     if (observer != null) {
       observer.stop();
     }

@@ -135,7 +135,7 @@ public final class Main {
         CountDownLatch done = new CountDownLatch(1);
         vertx.close().onComplete(x -> done.countDown());
         try {
-          done.await(10, TimeUnit.SECONDS);
+          done.await(55, TimeUnit.SECONDS);   // a deploy in flight gets up to 40 s to reach a step boundary (TimeoutStopSec=60)
         } catch (InterruptedException ignored) {
           Thread.currentThread().interrupt();
         }

@@ -56,6 +56,7 @@ public final class Deployer {
   private final TriggerPolicy policy;
   private final String repository;
   private final RegistryAuth auth;
+  private volatile boolean stopping;
 
   /** A deployer for the configured service. */
   public Deployer(Vertx vertx, AgentConfig cfg, DockerEngine docker, Resolver resolver, HealthGate gate, GateHooks hooks,
@@ -100,6 +101,14 @@ public final class Deployer {
     }
   }
 
+  /**
+   * The agent is stopping: the deploy in flight stops at its next step boundary, neither rolled back nor given a
+   * verdict, and its journal is left for the next start to converge (as after a crash, but at a clean point).
+   */
+  public void quiesce() {
+    stopping = true;
+  }
+
   /** Runs a deploy to its verdict; completes with the final run, never fails. */
   public Future<DeployRun> run(DeployRun start) {
     Ctx c = new Ctx(start);
@@ -124,6 +133,9 @@ public final class Deployer {
   }
 
   private Future<DeployRun> failed(Ctx c, Throwable e) {
+    if (stopping) {
+      return leftForRecovery(c, e);
+    }
     if (e instanceof DeployException.Broke broke) {
       return rollBack(c, broke.reason(), broke.getMessage());
     }
@@ -426,6 +438,9 @@ public final class Deployer {
    * does not own is in the way, the agent enters FAILED and stands still.
    */
   Future<DeployRun> rollBack(Ctx c, RollbackReason reason, String detail) {
+    if (stopping) {
+      return leftForRecovery(c, new IllegalStateException(detail));
+    }
     if (machine.state() != AgentState.ROLLING_BACK) {
       machine.transition(AgentState.ROLLING_BACK);
     }
@@ -444,6 +459,9 @@ public final class Deployer {
               .compose(y -> verdict(c, "rolled_back", c.run.reason()));
         })
         .recover(e -> {
+          if (stopping) {
+            return leftForRecovery(c, e);
+          }
           metrics.rollback(reason.word());
           metrics.set("odoo_agent_failed", true);
           String why = c.run.reason() + "; rollback failed: " + e.getMessage();
@@ -465,7 +483,7 @@ public final class Deployer {
   private Future<Void> attempt(Ctx c, Instant deadline, int n) {
     return restoreService(c).recover(e -> {
       long delay = Math.min(MAX_RETRY_DELAY_MS, 1000L << Math.min(n - 1, 4));
-      if (e instanceof Standstill || Instant.now().plusMillis(delay).isAfter(deadline)) {
+      if (stopping || e instanceof Standstill || Instant.now().plusMillis(delay).isAfter(deadline)) {
         return Future.failedFuture(e);
       }
       LOG.warn("deploy {}: rollback attempt {} failed: {}; retrying in {} s (deploy.rollback_timeout ends at {})", c.id(), n,
@@ -584,6 +602,12 @@ public final class Deployer {
     }
   }
 
+  private Future<DeployRun> leftForRecovery(Ctx c, Throwable e) {
+    LOG.warn("deploy {}: the agent is stopping; left as journaled after '{}' for the next start to converge ({})", c.id(),
+        c.run.done() == null ? "nothing" : c.run.done().word(), e.getMessage());
+    return Future.succeededFuture(c.run);
+  }
+
   private Future<DeployRun> nothingChanged(Ctx c, String detail) {
     return cleanupOneShots(c.id()).compose(x -> verdict(c, "failed", detail + " before anything was changed"));
   }
@@ -659,6 +683,9 @@ public final class Deployer {
 
   /** Journals the step as started, runs it within its deadline, then journals it done. */
   private <T> Future<T> step(Ctx c, Step s, Supplier<Future<T>> work) {
+    if (stopping) {
+      return Future.failedFuture(new IllegalStateException("the agent is stopping; '" + s.word() + "' was not started"));
+    }
     event(c, s.word(), "started", null);
     return journal.append(s.word(), "started", c.run.json())
         // the step never ran: the host is as the previous step left it (nothing changed before the stop)

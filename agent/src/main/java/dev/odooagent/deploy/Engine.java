@@ -10,6 +10,7 @@ import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -434,6 +435,22 @@ public final class Engine implements Commands, TriggerSink {
     metrics.set("odoo_agent_deploy_in_progress", false);
     next();
     release();
+  }
+
+  /**
+   * Stops taking work: nothing queued starts, and the running deploy stops at its next step boundary; completes once it
+   * has, or after {@code grace}, whichever is first.
+   */
+  public Future<Void> quiesce(Duration grace) {
+    deployer.quiesce();
+    Promise<Void> idle = Promise.promise();
+    long timer = vertx.setPeriodic(100, id -> {
+      if (!running) {
+        idle.tryComplete();
+      }
+    });
+    vertx.setTimer(grace.toMillis(), id -> idle.tryComplete());
+    return idle.future().onComplete(x -> vertx.cancelTimer(timer));
   }
 
   /** Whether a deploy runs or waits. */

@@ -443,4 +443,30 @@ class EngineTest {
       ctx.completeNow();
     })));
   }
+
+  @Test
+  void aStoppingAgentLeavesTheDeployInFlightToRecoveryInsteadOfRollingItBack(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = new DeployBed(vertx, dir);
+    String d2 = DeployBed.digest('2');
+    bed.publish("sha-2222222", d2, bed.v1Modules(), 10);
+    Engine engine = bed.engine(Duration.ZERO);
+    Promise<Void> gating = Promise.promise();
+    Promise<HealthGate.Verdict> verdict = bed.gate.holdNext(gating);
+    bed.on(() -> engine.deploy("sha-2222222", null, false, "admin"));
+    gating.future().compose(x -> {
+      return bed.on(() -> {
+        Future<Void> quiet = engine.quiesce(Duration.ofSeconds(10));
+        // the engine client fails the gate as the stop closes it
+        verdict.complete(new HealthGate.Verdict(false, "the Docker engine client was closed"));
+        return quiet;
+      });
+    }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      assertFalse(engine.busy());
+      assertNull(bed.journal.lastVerdict(), "no verdict: the next start decides, as after a crash");
+      assertEquals("await healthy", bed.journal.unfinished().getString("interrupted_step"));
+      assertNull(bed.store.failed(), "a stop is not a failure");
+      assertFalse(bed.docker.mutations().contains("remove new"), "nothing was rolled back on the way out: " + bed.docker.mutations());
+      ctx.completeNow();
+    })));
+  }
 }
