@@ -9,25 +9,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
-class CrashRecoveryIT {
+class CrashRecoveryIT extends OneOdooScenario {
   static final int PORT = 18061;
-  OdooFixture odoo;
-  AgentProcess agent;
 
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
 
   /** The one-shot container (by role) that is paused to hold a kill inside a step that is otherwise too quick to hit. */
   private static final java.util.Map<String, String> PAUSED_ONE_SHOT = java.util.Map.of("check database", "check", "commit", "drop");

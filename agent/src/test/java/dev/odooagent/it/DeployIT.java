@@ -14,26 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Issue 3: health-gated upgrades with automatic rollback of image, database and filestore, on the real test bed. */
-class DeployIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class DeployIT extends OneOdooScenario {
   private AgentProcess agentFor(OdooFixture fixture) throws IOException {
     agent = new AgentProcess("deploy", fixture, 19060, 19070);
     return agent;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,20 +12,7 @@ import org.junit.jupiter.api.Test;
  * container and starts it again (its restart policy is compose's unless-stopped): the gate counts that as a restart,
  * the deploy rolls back, and the agent's engine client needs no restart of its own.
  */
-class DockerdRestartDuringGateIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class DockerdRestartDuringGateIT extends OneOdooScenario {
   @Test
   void engineRestartDuringTheGateRollsBackAndTheNextDeployWorks() throws Exception {
     odoo = new OdooFixture("it-dgate", "it_dgate", 18121, false).fresh("v1").start("v1");

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,20 +11,7 @@ import org.junit.jupiter.api.Test;
  * one-shot (it has no restart policy); the deploy rolls back, waiting for the engine to answer again, and puts back
  * the database from the safety copy and the old container.
  */
-class DockerdRestartDuringUpgradeIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class DockerdRestartDuringUpgradeIT extends OneOdooScenario {
   @Test
   void engineRestartDuringTheUpgradeRollsBackAndRestoresTheDatabase() throws Exception {
     odoo = new OdooFixture("it-dupg", "it_dupg", 18122, false).fresh("v1").start("v1");

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,20 +15,7 @@ import org.junit.jupiter.api.Test;
  * The restarted agent finds a container it did not make in the service's place, leaves it serving, says so, and
  * stands still until an operator acts.
  */
-class HandMadeContainerAfterCrashIsLeftAloneIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class HandMadeContainerAfterCrashIsLeftAloneIT extends OneOdooScenario {
   @Test
   void recoveryStandsStillBesideAContainerTheAgentDidNotMake() throws Exception {
     odoo = new OdooFixture("it-handmade", "it_handmade", 18073, false).fresh("v1").start("v1");

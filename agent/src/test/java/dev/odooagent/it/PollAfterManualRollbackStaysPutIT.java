@@ -6,27 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Durable rollback: after an operator rolls back with the CLI, the poll keeps finding the channel on the version
  * rolled back from and leaves the host where the operator put it.
  */
-class PollAfterManualRollbackStaysPutIT {
-  OdooFixture odoo;
-  AgentProcess agent;
+class PollAfterManualRollbackStaysPutIT extends OneOdooScenario {
   String channel;
 
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
 
   /** Points this test's own channel tag at a bed variant in the real registry, as CI's push of `latest` would. */
   private void pushChannel(String variant) {

@@ -17,19 +17,11 @@ import org.junit.jupiter.api.Test;
  * The bed's real PostgreSQL goes away: in the middle of a module upgrade (the rollback waits the outage out and
  * restores the database), and before a deploy starts (refused before anything is stopped).
  */
-class PostgresOutageDuringUpgradeIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
+class PostgresOutageDuringUpgradeIT extends OneOdooScenario {
+  /** Runs before the fixture's own clean-up, which needs the database. */
   @AfterEach
-  void down() throws InterruptedException {
+  void databaseBack() {
     postgres("start");
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
   }
 
   /** Stops or starts the bed's cluster as the test bed itself does (pg_ctlcluster); starting a running one is fine. */

@@ -8,28 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Forward only: after an agent restart, a byte-for-byte replay of an older signed GitHub delivery, and a fresh
  * delivery naming that older version, both leave the host on the newer version it runs.
  */
-class ReplayedDeliveryAfterRestartIsANoOpIT {
+class ReplayedDeliveryAfterRestartIsANoOpIT extends OneOdooScenario {
   private static final String SECRET = "it-replay-secret";
   private static final int HOOKS = 19091;
-  OdooFixture odoo;
-  AgentProcess agent;
 
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
 
   /** GitHub's own example of a published container package, naming one of the bed's tags and its digest. */
   private static byte[] packageEvent(String tag) throws Exception {

@@ -6,27 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Durable rollback with the database: the pre-upgrade copy of the last committed deploy is kept, and
  * {@code odoo-agent rollback --restore-database} puts it back, losing (as the CLI says first) the rows written since.
  */
-class RestoreDatabaseRollbackIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class RestoreDatabaseRollbackIT extends OneOdooScenario {
   @Test
   void rollbackWithRestoreDatabasePutsBackTheSchemaAndRowsOfBeforeTheUpgrade() throws Exception {
     odoo = new OdooFixture("it-restore", "it_restore", 18075, false).fresh("v1").start("v1");

@@ -9,24 +9,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Bounded steps: a gate hook that hangs without a word is killed at deploy.gate_timeout, and the queue moves on. */
-class SilentGateHookIsKilledIT {
-  OdooFixture odoo;
-  AgentProcess agent;
-
-  @AfterEach
-  void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
-    }
-  }
-
+class SilentGateHookIsKilledIT extends OneOdooScenario {
   private static boolean sleeping(int seconds) {
     return TestBed.exec(List.of("pgrep", "-f", "^sleep " + seconds + "$"), Map.of(), Duration.ofSeconds(5)).code() == 0;
   }
