@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** A bad setting stops {@code odoo-agent run} at once with exit 1 and one line naming the key, no stack trace. */
+/** A bad setting stops {@code odoo-agent run} at once with exit 78 (EX_CONFIG, so systemd does not restart it) and one line naming the key, no stack trace. */
 class BadConfigStopsTheAgentIT {
 
   @ParameterizedTest(name = "{0}")
@@ -23,13 +23,13 @@ class BadConfigStopsTheAgentIT {
       "missing secret     | registry:\\n  password_file: /nonexistent/token | registry.password_file",
       "unreachable docker | docker:\\n  host: unix:///nonexistent/docker.sock | docker.host",
       "missing container  | service:\\n  container: it-no-such-container      | it-no-such-container"})
-  void badConfigExitsOneWithOneLineNamingTheKey(String name, String yaml, String named) throws IOException {
+  void badConfigExitsWithTheConfigErrorCodeAndOneLineNamingTheKey(String name, String yaml, String named) throws IOException {
     Path cfg = Files.createTempFile("bad", ".yaml");
     Files.writeString(cfg, "http:\n  listen: 127.0.0.1:0\nwebhooks:\n  listen: 127.0.0.1:0\nmqtt:\n  url: ''\n"
         + "state_dir: " + cfg.getParent().resolve("state-" + cfg.getFileName()) + "\n" + yaml.replace("\\n", "\n") + "\n");
     TestBed.Result r = TestBed.exec(List.of(Path.of(System.getProperty("project.root", "..")).resolve("agent/bin/odoo-agent").toString(),
         "run", "--config", cfg.toString()), Map.of(), Duration.ofSeconds(60));
-    assertEquals(1, r.code(), name + ": " + r.out() + r.err());
+    assertEquals(78, r.code(), name + ": " + r.out() + r.err());
     List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
     assertEquals(1, lines.size(), name + " should print one line: " + r.err());
     assertTrue(lines.get(0).startsWith("odoo-agent: ") && lines.get(0).contains(named), lines.get(0));

@@ -107,7 +107,7 @@ class OpsIT {
         }
       }
     }
-    assertEquals(Set.of("OdooDown", "DeployRolledBack", "DeployFailed", "AgentDown", "MemoryNearHardLimit",
+    assertEquals(Set.of("OdooDown", "DeployRolledBack", "DeployFailed", "AgentNotReady", "AgentDown", "MemoryNearHardLimit",
         "WorkersBelowConfigured", "PinnedForLong"), alerts);
     for (String name : metrics) {
       // up is the scrape's own series: it carries the target's labels, not the agent's host label
