@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.odooagent.MutableClock;
 import dev.odooagent.event.Source;
 import dev.odooagent.event.Trigger;
 import dev.odooagent.event.Verdict;
@@ -17,11 +18,8 @@ import io.vertx.junit5.VertxTestContext;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -40,30 +38,6 @@ class PendingEngineTest {
 
   @TempDir
   Path dir;
-
-  /** A clock a test moves by hand. */
-  static final class HandClock extends Clock {
-    volatile Instant now;
-
-    HandClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   private static String tag(int n) {
     return "sha-" + (1000000 + n);
@@ -205,7 +179,7 @@ class PendingEngineTest {
   @Test
   void theTimerDropsAPendingVersionThatWasRolledBackEvenBeforeTheWindowOpens(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    Engine engine = bed.engine(Duration.ZERO, new HandClock(NOON));
+    Engine engine = bed.engine(Duration.ZERO, new MutableClock(NOON));
     bed.on(() -> Future.succeededFuture(engine.offer(trigger(1))))
         .compose(x -> pending(bed, 1))
         .compose(x -> bed.store.rejected(digest(1), "deploy d9 rolled back: upgrade_failed"))
@@ -223,13 +197,13 @@ class PendingEngineTest {
   @Test
   void aFailedVerdictKeepsThePendingVersionWaitingWhenTheWindowOpensAndStatusSaysWhy(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    HandClock clock = new HandClock(NOON);
+    MutableClock clock = new MutableClock(NOON);
     Engine engine = bed.engine(Duration.ZERO, clock);
     bed.on(() -> Future.succeededFuture(engine.offer(trigger(1))))
         .compose(x -> pending(bed, 1))
         .compose(x -> bed.store.failed(new JsonObject().put("deploy_id", "d9").put("reason", "rollback failed")))
         .compose(x -> {
-          clock.now = OPENING.plusSeconds(5);
+          clock.set(OPENING.plusSeconds(5));
           engine.releaseDue();
           return bed.on(() -> Future.succeededFuture(engine.status()));
         }).onComplete(ctx.succeeding(status -> ctx.verify(() -> {
@@ -260,7 +234,7 @@ class PendingEngineTest {
   @Test
   void outsideTheWindowATriggerWaitsWithTheNextOpeningAndRunsWhenItOpensWithNoOperator(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    HandClock clock = new HandClock(NOON);
+    MutableClock clock = new MutableClock(NOON);
     Engine engine = bed.engine(Duration.ZERO, clock);
     bed.on(() -> Future.succeededFuture(engine.offer(trigger(1)))).compose(x -> pending(bed, 1)).compose(x -> {
       ctx.verify(() -> {
@@ -277,7 +251,7 @@ class PendingEngineTest {
         assertFalse(engine.busy());
         assertEquals(digest(1), bed.store.pending().getString("digest"));
       });
-      clock.now = OPENING.plusSeconds(20);
+      clock.set(OPENING.plusSeconds(20));
       engine.releaseDue();
       return settled(bed, engine, 1);
     }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
@@ -295,10 +269,10 @@ class PendingEngineTest {
   @Test
   void aVersionPendingTheWindowRunsWhenAnEngineStartedAfterARestartFindsTheWindowOpen(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    Engine before = bed.engine(Duration.ZERO, new HandClock(NOON));
+    Engine before = bed.engine(Duration.ZERO, new MutableClock(NOON));
     bed.on(() -> Future.succeededFuture(before.offer(trigger(2)))).compose(x -> written(bed, 2)).compose(x -> {
       bed.restart();
-      Engine after = bed.engine(Duration.ZERO, new HandClock(OPENING.plusSeconds(600)));
+      Engine after = bed.engine(Duration.ZERO, new MutableClock(OPENING.plusSeconds(600)));
       after.releaseDue();
       return settled(bed, after, 1);
     }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
@@ -311,7 +285,7 @@ class PendingEngineTest {
   @Test
   void anOperatorDeployIgnoresTheWindowAndThePendingVersionStaysForIt(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    Engine engine = bed.engine(Duration.ZERO, new HandClock(NOON));
+    Engine engine = bed.engine(Duration.ZERO, new MutableClock(NOON));
     bed.on(() -> Future.succeededFuture(engine.offer(trigger(2)))).compose(x -> pending(bed, 2))
         .compose(x -> bed.on(() -> engine.deploy(tag(1), null, false, "admin")))
         .compose(id -> settled(bed, engine, 1))
@@ -325,13 +299,13 @@ class PendingEngineTest {
   @Test
   void aDeployStartedInTheWindowFinishesAfterItClosesButATriggerQueuedBehindItWaits(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir, WINDOW);
-    HandClock clock = new HandClock(OPENING.plusSeconds(3590));
+    MutableClock clock = new MutableClock(OPENING.plusSeconds(3590));
     Engine engine = bed.engine(Duration.ZERO, clock);
     Promise<Void> gateReached = Promise.promise();
     Promise<HealthGate.Verdict> gate = bed.gate.holdNext(gateReached);
     bed.on(() -> Future.succeededFuture(engine.offer(trigger(1)))).compose(x -> gateReached.future()).compose(x -> bed.on(() -> {
       ctx.verify(() -> assertEquals(Verdict.ACCEPTED, engine.offer(trigger(2))));
-      clock.now = OPENING.plusSeconds(3600);
+      clock.set(OPENING.plusSeconds(3600));
       gate.complete(new HealthGate.Verdict(true, ""));
       return Future.succeededFuture();
     })).compose(x -> pending(bed, 2)).compose(x -> settled(bed, engine, 1)).onComplete(ctx.succeeding(x -> ctx.verify(() -> {

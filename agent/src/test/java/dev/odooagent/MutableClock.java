@@ -1,4 +1,4 @@
-package dev.odooagent.mqtt;
+package dev.odooagent;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,16 +7,23 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A test clock that moves only when told to. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
 
-  private Instant now;
+  private volatile Instant now;
 
-  MutableClock(Instant start) {
+  /** A clock standing at {@code start}. */
+  public MutableClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration by) {
+  /** Moves the clock on by {@code by}. */
+  public void advance(Duration by) {
     now = now.plus(by);
+  }
+
+  /** Sets the clock to {@code to}. */
+  public void set(Instant to) {
+    now = to;
   }
 
   @Override
