@@ -43,7 +43,8 @@ public record AgentConfig(
       Duration rollbackTimeout,
       Duration keepCopy,
       MaintenanceWindow window,
-      boolean auto) {}
+      boolean auto,
+      Strategy strategy) {}
 
   /** The admin listener. */
   public record Http(HostPort listen, Secret adminToken) {}
@@ -75,6 +76,12 @@ public record AgentConfig(
 
   /** Which modules the upgrade step updates. */
   public enum UpgradeMode { CHANGED, ALL, LIST, NONE }
+
+  /**
+   * How a deploy replaces the container: AUTO starts the new one first when no module is upgraded and the container
+   * publishes no host port, and recreates otherwise.
+   */
+  public enum Strategy { AUTO, RECREATE, START_FIRST }
 
   /** Whether a safety copy of database and filestore is taken. */
   public enum SnapshotMode { TEMPLATE, NONE }

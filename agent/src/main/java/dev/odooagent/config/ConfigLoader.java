@@ -60,6 +60,7 @@ public final class ConfigLoader {
     DEFAULTS.put("deploy.keep_copy", "24h");
     DEFAULTS.put("deploy.window", "");
     DEFAULTS.put("deploy.auto", "true");
+    DEFAULTS.put("deploy.strategy", "auto");
     DEFAULTS.put("http.listen", "127.0.0.1:9780");
     DEFAULTS.put("http.admin_token_file", "/run/credentials/odoo-agent/admin-token");
     DEFAULTS.put("webhooks.listen", "127.0.0.1:9781");
@@ -299,7 +300,7 @@ public final class ConfigLoader {
         r.list("deploy.gate_hooks"), r.duration("deploy.coalesce_window"),
         r.positiveDuration("deploy.gate_timeout"), r.positiveDuration("deploy.pull_timeout"),
         r.positiveDuration("deploy.rollback_timeout"), r.duration("deploy.keep_copy"), r.window("deploy.window"),
-        r.bool("deploy.auto"));
+        r.bool("deploy.auto"), r.choice("deploy.strategy", AgentConfig.Strategy.class));
     AgentConfig.Http http = new AgentConfig.Http(r.hostPort("http.listen"), r.secret("http.admin_token_file"));
     AgentConfig.Webhooks webhooks = new AgentConfig.Webhooks(
         r.hostPort("webhooks.listen"), r.secret("webhooks.github_secret_file"),
@@ -460,14 +461,19 @@ public final class ConfigLoader {
       }
     }
 
+    /** An enum constant as the config spells it: START_FIRST is start-first. */
+    static String word(Enum<?> e) {
+      return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
     <E extends Enum<E>> E choice(String key, Class<E> type) {
       String s = str(key);
       for (E e : type.getEnumConstants()) {
-        if (e.name().equalsIgnoreCase(s)) {
+        if (word(e).equalsIgnoreCase(s)) {
           return e;
         }
       }
-      String allowed = Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(" | "));
+      String allowed = Arrays.stream(type.getEnumConstants()).map(Reader::word).collect(Collectors.joining(" | "));
       throw bad(key, s, "must be one of " + allowed);
     }
 

@@ -15,6 +15,7 @@ import java.util.List;
  * @param aside the name the old container was renamed to while the new one runs
  * @param newContainerId the container this deploy created for the service
  * @param done the last step completed, null before the first
+ * @param strategy how the new container replaces the old one, null until planned
  */
 public record DeployRun(
     String id,
@@ -33,7 +34,31 @@ public record DeployRun(
     String reason,
     String outcome,
     Instant finished,
-    String upgradeTail) {
+    String upgradeTail,
+    Strategy strategy) {
+
+  /** How the new container replaces the old one. */
+  public enum Strategy {
+    /** Stop the old container, then start the new one in its place (needed around a module upgrade). */
+    RECREATE("recreate"),
+    /** Start the new container beside the old one, gate it, then stop the old one: no moment without a server. */
+    START_FIRST("start-first");
+
+    private final String word;
+
+    Strategy(String word) {
+      this.word = word;
+    }
+
+    /** The name the journal and the config use. */
+    public String word() {
+      return word;
+    }
+
+    static Strategy of(String word) {
+      return word == null ? null : START_FIRST.word.equals(word) ? START_FIRST : RECREATE;
+    }
+  }
 
   /** Who asked, and for what: only operators may move a host backwards. */
   public enum Kind {
@@ -88,7 +113,7 @@ public record DeployRun(
 
   /** A new deploy of {@code to}, nothing done yet. */
   public static DeployRun start(String id, String source, Kind kind, Instant started, Image to) {
-    return new DeployRun(id, source, kind, started, to, null, null, null, null, null, null, null, null, null, null, null, null);
+    return new DeployRun(id, source, kind, started, to, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /** Whether {@code step} is done. */
@@ -99,55 +124,66 @@ public record DeployRun(
   /** With {@code step} completed. */
   public DeployRun after(Step step) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, newContainerId, step,
-        rollbackReason, reason, outcome, finished, upgradeTail);
+        rollbackReason, reason, outcome, finished, upgradeTail, strategy);
   }
 
   /** With the resolved target. */
   public DeployRun to(Image image) {
     return new DeployRun(id, source, kind, started, image, from, modules, copy, restoreFrom, aside, newContainerId, done,
-        rollbackReason, reason, outcome, finished, upgradeTail);
+        rollbackReason, reason, outcome, finished, upgradeTail, strategy);
   }
 
   /** With the adopted service container. */
   public DeployRun from(Adopted adopted) {
     return new DeployRun(id, source, kind, started, to, adopted, modules, copy, restoreFrom, aside, newContainerId, done,
-        rollbackReason, reason, outcome, finished, upgradeTail);
+        rollbackReason, reason, outcome, finished, upgradeTail, strategy);
   }
 
   /** With the planned modules and the copies involved. */
   public DeployRun planned(List<String> modules, String copy, String restoreFrom) {
     return new DeployRun(id, source, kind, started, to, from, List.copyOf(modules), copy, restoreFrom, aside, newContainerId,
-        done, rollbackReason, reason, outcome, finished, upgradeTail);
+        done, rollbackReason, reason, outcome, finished, upgradeTail, strategy);
+  }
+
+  /** With the strategy the plan chose. */
+  public DeployRun strategy(Strategy chosen) {
+    return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, newContainerId, done,
+        rollbackReason, reason, outcome, finished, upgradeTail, chosen);
+  }
+
+  /** Whether the new container starts beside the old one. */
+  public boolean startFirst() {
+    return strategy == Strategy.START_FIRST;
   }
 
   /** With the aside name of the old container. */
   public DeployRun aside(String name) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, name, newContainerId, done,
-        rollbackReason, reason, outcome, finished, upgradeTail);
+        rollbackReason, reason, outcome, finished, upgradeTail, strategy);
   }
 
   /** With the id of the container created for the service. */
   public DeployRun created(String containerId) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, containerId, done,
-        rollbackReason, reason, outcome, finished, upgradeTail);
+        rollbackReason, reason, outcome, finished, upgradeTail, strategy);
   }
 
   /** With the upgrade's output tail. */
   public DeployRun upgradeTail(String tail) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, newContainerId, done,
-        rollbackReason, reason, outcome, finished, tail);
+        rollbackReason, reason, outcome, finished, tail, strategy);
   }
 
   /** Being rolled back for {@code why}. */
   public DeployRun rollingBack(RollbackReason why, String detail) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, newContainerId, done,
-        why, detail, outcome, finished, upgradeTail);
+        why, detail, outcome, finished, upgradeTail, strategy);
   }
 
   /** With its verdict. */
   public DeployRun verdict(String outcome, String reason, Instant at) {
     return new DeployRun(id, source, kind, started, to, from, modules, copy, restoreFrom, aside, newContainerId, done,
-        rollbackReason, reason, outcome, at, upgradeTail);
+        rollbackReason, reason, outcome, at, upgradeTail, strategy);
   }
 
   /** The journal's record. */
@@ -157,7 +193,8 @@ public record DeployRun(
         .put("modules", modules == null ? null : new JsonArray(modules)).put("copy", copy).put("restore_from", restoreFrom)
         .put("old_aside", aside).put("new_container_id", newContainerId).put("done", done == null ? null : done.word())
         .put("rollback_reason", rollbackReason == null ? null : rollbackReason.word()).put("reason", reason)
-        .put("outcome", outcome).put("finished", finished == null ? null : finished.toString()).put("upgrade_tail", upgradeTail);
+        .put("outcome", outcome).put("finished", finished == null ? null : finished.toString()).put("upgrade_tail", upgradeTail)
+        .put("strategy", strategy == null ? null : strategy.word());
   }
 
   /** A run from its journal record; records written before the typed steps are read by their old flags. */
@@ -175,6 +212,7 @@ public record DeployRun(
         r.getString("restore_from"), r.getString("old_aside"), r.getString("new_container_id"), done,
         r.getString("rollback_reason") == null ? null : RollbackReason.of(r.getString("rollback_reason")),
         r.getString("reason"), r.getString("outcome"),
-        r.getString("finished") == null ? null : Instant.parse(r.getString("finished")), r.getString("upgrade_tail"));
+        r.getString("finished") == null ? null : Instant.parse(r.getString("finished")), r.getString("upgrade_tail"),
+        Strategy.of(r.getString("strategy")));
   }
 }

@@ -31,9 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, stop old,
- * snapshot, restore copy, upgrade, start new, await healthy, commit; and roll back on any failure after the old
- * container was stopped. Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
+ * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, then either
+ * recreate (stop old, snapshot, restore copy, upgrade, start new, await healthy) or start-first (start beside, await
+ * healthy beside, swap), then commit; and roll back on any failure after the host was changed. The plan picks
+ * start-first when no module is upgraded and the container can run twice (see {@code deploy.strategy}). Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
  * idempotent, so {@link #resume} can finish a deploy that an agent crash interrupted. Containers are stopped, renamed
  * and removed only through {@link Owned} handles: the agent's own, or the service container the deploy adopted.
  */
@@ -119,17 +120,42 @@ public final class Deployer {
                 .compose(x -> step(c, Step.GATE_HOOKS, () -> gateHooks(c)))
                 .compose(x -> step(c, Step.PLAN, () -> plan(c)))
                 .compose(x -> step(c, Step.CHECK_DATABASE, () -> checkDatabase(c)))
-                .compose(x -> {
-                  c.run = c.run.aside(c.old.name() + "__prev_" + compact(c.id()));
-                  return step(c, Step.STOP_OLD, () -> stopOld(c));
-                })
-                .compose(x -> stepIf(c.run.copy() != null, c, Step.SNAPSHOT, () -> snapshot(c)))
-                .compose(x -> stepIf(c.run.restoreFrom() != null, c, Step.RESTORE_COPY, () -> restoreCopy(c)))
-                .compose(x -> stepIf(!c.run.modules().isEmpty(), c, Step.UPGRADE, () -> upgrade(c)))
-                .compose(x -> step(c, Step.START_NEW, () -> startNew(c)))
-                .compose(x -> step(c, Step.AWAIT_HEALTHY, () -> awaitHealthy(c)))
-                .compose(x -> commit(c)))
+                .compose(x -> c.run.startFirst() ? startFirst(c) : recreate(c)))
         .recover(e -> failed(c, e));
+  }
+
+  private Future<DeployRun> recreate(Ctx c) {
+    c.run = c.run.aside(asideName(c));
+    return step(c, Step.STOP_OLD, () -> stopOld(c))
+        .compose(x -> stepIf(c.run.copy() != null, c, Step.SNAPSHOT, () -> snapshot(c)))
+        .compose(x -> stepIf(c.run.restoreFrom() != null, c, Step.RESTORE_COPY, () -> restoreCopy(c)))
+        .compose(x -> stepIf(!c.run.modules().isEmpty(), c, Step.UPGRADE, () -> upgrade(c)))
+        .compose(x -> step(c, Step.START_NEW, () -> startNew(c)))
+        .compose(x -> step(c, Step.AWAIT_HEALTHY, () -> awaitHealthy(c)))
+        .compose(x -> commit(c));
+  }
+
+  private Future<DeployRun> startFirst(Ctx c) {
+    return step(c, Step.START_BESIDE, () -> startBeside(c)).compose(x -> afterBeside(c));
+  }
+
+  /** Gates the new container running beside the old one, swaps them, commits; also what a resume does from there. */
+  private Future<DeployRun> afterBeside(Ctx c) {
+    return step(c, Step.AWAIT_BESIDE, () -> awaitBeside(c))
+        .compose(x -> {
+          c.run = c.run.aside(asideName(c));
+          return step(c, Step.SWAP, () -> swap(c));
+        })
+        .compose(x -> commit(c));
+  }
+
+  private String asideName(Ctx c) {
+    return c.run.from().container() + "__prev_" + compact(c.id());
+  }
+
+  /** The temporary name of the new container while it runs beside the old one. */
+  private String besideName(Ctx c) {
+    return c.run.from().container() + "__next_" + compact(c.id());
   }
 
   private Future<DeployRun> failed(Ctx c, Throwable e) {
@@ -215,8 +241,43 @@ public final class Deployer {
       c.run = c.run.planned(list, copy ? DbTool.copyName(cfg.service().database(), c.id()) : null, c.run.restoreFrom());
       LOG.info("deploy {}: modules to upgrade: {}{}", c.id(), list.isEmpty() ? "none" : String.join(",", list),
           restore ? "; the database goes back to " + c.run.restoreFrom() : "");
+      c.run = c.run.strategy(strategy(c));
       return null;
     });
+  }
+
+  /**
+   * Start-first unless deploy.strategy says recreate, modules are upgraded or the database is put back (two versions
+   * must never serve one database across a schema change), or the container cannot run twice at once; an explicit
+   * start-first that cannot run twice is refused rather than turned into a deploy with downtime.
+   */
+  private DeployRun.Strategy strategy(Ctx c) {
+    AgentConfig.Strategy wanted = cfg.deploy().strategy();
+    if (wanted == AgentConfig.Strategy.RECREATE) {
+      LOG.info("deploy {}: recreate (deploy.strategy is recreate)", c.id());
+      return DeployRun.Strategy.RECREATE;
+    }
+    String needsStop = !c.run.modules().isEmpty()
+        ? "modules are upgraded (" + String.join(",", c.run.modules()) + "), and two versions must never serve one database across a schema change"
+        : c.run.restoreFrom() != null ? "the database is put back from " + c.run.restoreFrom() + ", which needs the old container stopped"
+        : null;
+    if (needsStop != null) {
+      LOG.info("deploy {}: recreate, not start-first: {}", c.id(), needsStop);
+      return DeployRun.Strategy.RECREATE;
+    }
+    String obstacle = ContainerSpecs.besideObstacle(c.old);
+    if (obstacle != null && wanted == AgentConfig.Strategy.START_FIRST) {
+      throw new DeployException.Refused(Step.PLAN, "deploy.strategy is start-first, but " + c.old.name()
+          + " cannot run beside its replacement: " + obstacle + ". Let Odoo be reached only through the proxy by its network"
+          + " alias (no ports: mapping, no compose/odoo-port.yml, no --network host), or set deploy.strategy to auto or recreate");
+    }
+    if (obstacle != null) {
+      LOG.info("deploy {}: recreate, not start-first: {} {}", c.id(), c.old.name(), obstacle);
+      return DeployRun.Strategy.RECREATE;
+    }
+    LOG.info("deploy {}: start-first: no module is upgraded, so {} serves until its replacement passes the health gate",
+        c.id(), c.old.name());
+    return DeployRun.Strategy.START_FIRST;
   }
 
   private Future<List<String>> modulesToUpgrade(Ctx c) {
@@ -328,11 +389,52 @@ public final class Deployer {
 
   private Future<Void> startNew(Ctx c) {
     JsonObject oldImageConfig = c.oldImage == null ? null : c.oldImage.config();
-    ContainerSpec spec = ContainerSpecs.recreate(c.old, oldImageConfig, newRef(c), c.id());
+    return createAndStart(c, Step.START_NEW, ContainerSpecs.recreate(c.old, oldImageConfig, newRef(c), c.id()));
+  }
+
+  /** Creates the new container under a temporary name, with the old one's config and aliases, and starts it. */
+  private Future<Void> startBeside(Ctx c) {
+    JsonObject oldImageConfig = c.oldImage == null ? null : c.oldImage.config();
+    return createAndStart(c, Step.START_BESIDE, ContainerSpecs.beside(c.old, oldImageConfig, newRef(c), c.id(), besideName(c)));
+  }
+
+  private Future<Void> createAndStart(Ctx c, Step s, ContainerSpec spec) {
     return docker.createContainer(spec).compose(created -> {
       c.run = c.run.created(created.id());
-      return journal.append(Step.START_NEW.word(), "created", c.run.json()).compose(x -> docker.startContainer(created.id()));
+      // journaled before the start, so that a crash from here on finds the container by id
+      return journal.append(s.word(), "created", c.run.json()).compose(x -> docker.startContainer(created.id()));
     });
+  }
+
+  private Future<Void> awaitBeside(Ctx c) {
+    return gate.awaitAtOwnAddress(c.run.newContainerId(), cfg.deploy().healthTimeout()).map(v -> {
+      if (!v.healthy()) {
+        throw new DeployException.Broke(Step.AWAIT_BESIDE, RollbackReason.HEALTH_FAILED, "new container failed its health gate: "
+            + v.reason() + " (the old container kept serving)");
+      }
+      return null;
+    });
+  }
+
+  /**
+   * Stops the old container gracefully (in-flight requests finish; the new one already answers to the same aliases),
+   * renames it aside and gives the new one the service name. Idempotent, so that a resume can run it again.
+   */
+  private Future<Void> swap(Ctx c) {
+    Owned old = adopted(c);
+    String service = c.run.from().container();
+    return docker.inspectContainer(old.id())
+        .compose(o -> {
+          Future<Void> stopped = o.isPresent() && o.get().running() ? docker.stopContainer(old, Step.STOP_TIMEOUT) : Future.succeededFuture();
+          return o.isPresent() && !o.get().name().equals(c.run.aside())
+              ? stopped.compose(x -> docker.renameContainer(old, c.run.aside())) : stopped;
+        })
+        .compose(x -> docker.inspectContainer(c.run.newContainerId()))
+        .compose(n -> {
+          Owned fresh = n.flatMap(info -> Owned.labelled(info, c.id())).orElseThrow(() -> new IllegalStateException(
+              "the new container " + shortId(c.run.newContainerId()) + " is gone"));
+          return n.get().name().equals(service) ? Future.succeededFuture() : docker.renameContainer(fresh, service);
+        });
   }
 
   private Future<Void> awaitHealthy(Ctx c) {
@@ -515,20 +617,32 @@ public final class Deployer {
           c.old = old.get();
           return restoreDatabase(c);
         })
-        .compose(x -> c.old.name().equals(name) ? Future.succeededFuture() : docker.renameContainer(adopted(c), name))
-        .compose(x -> docker.startContainer(from.containerId()))
-        .compose(x -> gate.await(from.containerId(), cfg.deploy().healthTimeout()))
-        .compose(v -> v.healthy() ? Future.succeededFuture()
-            : Future.failedFuture(new IllegalStateException("the old container also failed its health gate: " + v.reason())));
+        .compose(x -> {
+          if (c.run.startFirst() && c.old.running() && c.old.name().equals(name)) {
+            LOG.info("deploy {}: {} never stopped and keeps serving", c.id(), name);
+            return Future.succeededFuture();
+          }
+          return (c.old.name().equals(name) ? Future.<Void>succeededFuture() : docker.renameContainer(adopted(c), name))
+              .compose(x2 -> docker.startContainer(from.containerId()))
+              .compose(x2 -> c.run.startFirst() ? gate.awaitAtOwnAddress(from.containerId(), cfg.deploy().healthTimeout())
+                  : gate.await(from.containerId(), cfg.deploy().healthTimeout()))
+              .compose(v -> v.healthy() ? Future.succeededFuture()
+                  : Future.failedFuture(new IllegalStateException("the old container also failed its health gate: " + v.reason())));
+        });
   }
 
-  /** Removes the container this deploy created, found by the journal's id or, if it crashed before that, by its labels. */
+  /**
+   * Removes the container this deploy created, found by the journal's id or, if it crashed before that, by its labels
+   * under the service name or, in a start-first deploy, under its temporary name.
+   */
   private Future<Void> removeNew(Ctx c) {
     String newId = c.run.newContainerId();
     Future<Void> byId = newId == null ? Future.succeededFuture()
         : docker.inspectContainer(newId).compose(n -> removeIfOurs(c, n));
-    return byId.compose(x -> docker.inspectContainer(c.run.from().container()))
+    Future<Void> byName = byId.compose(x -> docker.inspectContainer(c.run.from().container()))
         .compose(holder -> removeIfOurs(c, holder));
+    return !c.run.startFirst() ? byName
+        : byName.compose(x -> docker.inspectContainer(besideName(c))).compose(beside -> removeIfOurs(c, beside));
   }
 
   private Future<Void> removeIfOurs(Ctx c, Optional<ContainerInfo> container) {
@@ -562,7 +676,9 @@ public final class Deployer {
 
   /**
    * Finishes a deploy the agent was running when it stopped, by the last step it completed: nothing changed before
-   * stop old; rolled back from there; committed once the new container passed its gate.
+   * stop old or start beside; rolled back from there; committed once the new container passed its gate (recreate) or
+   * took the service name (start-first). A start-first deploy whose new container runs beside the old one is gated
+   * again and, if it passes, swapped in.
    */
   public Future<DeployRun> resume(JsonObject record) {
     Ctx c = new Ctx(DeployRun.of(record));
@@ -587,7 +703,8 @@ public final class Deployer {
       case GATE_HOOKS:
       case PLAN:
       case CHECK_DATABASE:
-        return interrupted == Step.STOP_OLD ? rollBack(c, RollbackReason.RECOVERY, detail) : nothingChanged(c, detail);
+        return interrupted == Step.STOP_OLD || interrupted == Step.START_BESIDE
+            ? rollBack(c, RollbackReason.RECOVERY, detail) : nothingChanged(c, detail);
       case STOP_OLD:
       case SNAPSHOT:
       case RESTORE_COPY:
@@ -595,8 +712,14 @@ public final class Deployer {
       case START_NEW:
         return rollBack(c, RollbackReason.RECOVERY, detail);
       case AWAIT_HEALTHY:
+      case SWAP:
       case COMMIT:
         return commit(c);
+      case START_BESIDE:
+      case AWAIT_BESIDE:
+        // the old container still serves: gate the new one again, and go on with the swap if it passes
+        LOG.info("deploy {}: the new container runs beside the old one; gating it again before the swap", c.id());
+        return afterBeside(c).recover(e -> failed(c, e));
       default:
         return rollBack(c, RollbackReason.RECOVERY, detail);
     }

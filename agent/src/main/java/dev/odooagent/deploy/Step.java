@@ -6,7 +6,9 @@ import java.util.function.Function;
 
 /**
  * The steps of a deploy, in order, each with its journal name, its deadline, and whether it changes the host: a
- * failure before {@link #STOP_OLD} refuses the deploy with nothing changed; from there on it is rolled back.
+ * failure before {@link #STOP_OLD} (or {@link #START_BESIDE}) refuses the deploy with nothing changed; from there on it
+ * is rolled back. A recreate runs {@link #STOP_OLD} to {@link #AWAIT_HEALTHY}; a start-first runs
+ * {@link #START_BESIDE} to {@link #SWAP} instead; both end with {@link #COMMIT}.
  */
 public enum Step {
   RESOLVE("resolve", "registry lookups", d -> Duration.ofMinutes(5), null),
@@ -20,6 +22,9 @@ public enum Step {
   UPGRADE("upgrade", "deploy.upgrade_timeout", d -> d.upgradeTimeout().plusMinutes(1), RollbackReason.UPGRADE_FAILED),
   START_NEW("start new", "the engine limit", d -> Duration.ofMinutes(5), RollbackReason.ENGINE_FAILED),
   AWAIT_HEALTHY("await healthy", "deploy.health_timeout", d -> d.healthTimeout().plusSeconds(30), RollbackReason.HEALTH_FAILED),
+  START_BESIDE("start beside", "the engine limit", d -> Duration.ofMinutes(5), RollbackReason.ENGINE_FAILED),
+  AWAIT_BESIDE("await healthy beside", "deploy.health_timeout", d -> d.healthTimeout().plusSeconds(30), RollbackReason.HEALTH_FAILED),
+  SWAP("swap", "the stop limit", d -> Limits.STOP_TIMEOUT.plusSeconds(60), RollbackReason.ENGINE_FAILED),
   COMMIT("commit", "the one-shot limit", d -> Limits.ONE_SHOT, RollbackReason.ENGINE_FAILED),
   ROLLBACK("rollback", "deploy.rollback_timeout", d -> d.rollbackTimeout().plus(d.healthTimeout()).plusMinutes(1), null);
 

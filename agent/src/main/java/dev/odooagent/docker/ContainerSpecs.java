@@ -41,6 +41,60 @@ public final class ContainerSpecs {
     return spec;
   }
 
+  /**
+   * As {@link #recreate}, under {@code name}, to run beside the old container: same networks and aliases, no host
+   * port published (the caller checked with {@link #besideObstacle} that the old one publishes none).
+   */
+  public static ContainerSpec beside(ContainerInfo old, JsonObject oldImageConfig, String newImage, String deployId, String name) {
+    ContainerSpec spec = recreate(old, oldImageConfig, newImage, deployId);
+    JsonObject host = spec.body().getJsonObject("HostConfig");
+    host.remove("PortBindings");
+    host.put("PublishAllPorts", false);
+    return new ContainerSpec(name, spec.body(), spec.extraNetworks());
+  }
+
+  /**
+   * Why a second container like {@code c} cannot run beside it while both serve, or null when it can: a host port
+   * can be bound by one of them only, host networking and a shared network namespace share the port too, and a
+   * fixed IP or MAC address can be held by one of them only.
+   */
+  public static String besideObstacle(ContainerInfo c) {
+    JsonObject host = c.raw().getJsonObject("HostConfig", new JsonObject());
+    String mode = host.getString("NetworkMode", "default");
+    if (mode.equals("host")) {
+      return "it uses host networking (--network host), so two containers would need the same port";
+    }
+    if (mode.startsWith("container:")) {
+      return "it shares another container's network (" + mode + "), so two containers would need the same port";
+    }
+    if (mode.equals("none")) {
+      return "it has no network, so it has no address to be checked at or reached by";
+    }
+    JsonObject bindings = host.getJsonObject("PortBindings", new JsonObject());
+    for (String port : bindings.fieldNames()) {
+      JsonArray b = bindings.getJsonArray(port);
+      if (b != null && !b.isEmpty()) {
+        JsonObject first = b.getJsonObject(0);
+        return "it publishes " + port + " on the host (" + first.getString("HostIp", "") + ":" + first.getString("HostPort", "")
+            + "), which only one container can bind";
+      }
+    }
+    if (host.getBoolean("PublishAllPorts", false)) {
+      return "it publishes its ports on the host (-P), which only one container can bind";
+    }
+    String mac = c.raw().getJsonObject("Config", new JsonObject()).getString("MacAddress", "");
+    if (!mac.isEmpty()) {
+      return "it has a fixed MAC address (" + mac + "), which only one container can hold";
+    }
+    for (JsonObject ep : endpoints(c).values()) {
+      JsonObject ipam = ep.getJsonObject("IPAMConfig");
+      if (ipam != null && (!ipam.getString("IPv4Address", "").isEmpty() || !ipam.getString("IPv6Address", "").isEmpty())) {
+        return "it has a fixed IP address (" + ipam.getString("IPv4Address", ipam.getString("IPv6Address")) + "), which only one container can hold";
+      }
+    }
+    return null;
+  }
+
   private static ContainerSpec copy(ContainerInfo old, JsonObject oldImageConfig, String newImage) {
     JsonObject cfg = old.raw().getJsonObject("Config", new JsonObject());
     JsonObject img = oldImageConfig == null ? new JsonObject() : oldImageConfig;

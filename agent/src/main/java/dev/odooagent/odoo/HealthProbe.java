@@ -2,13 +2,20 @@ package dev.odooagent.odoo;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.odooagent.docker.ContainerInfo;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 
-/** Probes Odoo's {@code /web/health}: a pass is HTTP 200 with {@code "status":"pass"}. */
+/**
+ * Probes Odoo's {@code /web/health}: a pass is HTTP 200 with {@code "status":"pass"}. When the URL's host is one of
+ * the container's network aliases or its name (the alias form, {@code http://odoo:8069/web/health}), each container is
+ * probed at its own address on that network, so that two containers sharing an alias are told apart.
+ */
 public final class HealthProbe {
   private final WebClient client;
   private final URI url;
@@ -24,8 +31,47 @@ public final class HealthProbe {
   /** One probe's verdict, latency and a short reason when it failed. */
   public record Result(boolean pass, double seconds, String reason) {}
 
-  /** Runs one probe; never fails, a failure is a {@code pass=false} result. */
+  /** Runs one probe of the configured URL; never fails, a failure is a {@code pass=false} result. */
   public Future<Result> probe() {
+    return probe(url);
+  }
+
+  /**
+   * Where {@code c} is probed: in the alias form, at its address on the network where the host names it; with
+   * {@code own}, at its address on its first network whatever the host; else the configured URL. Null {@code c}
+   * (not inspected) gives the configured URL.
+   */
+  public URI at(ContainerInfo c, boolean own) {
+    if (c == null) {
+      return url;
+    }
+    JsonObject nets = c.raw().getJsonObject("NetworkSettings", new JsonObject()).getJsonObject("Networks", new JsonObject());
+    String first = null;
+    for (String n : nets.fieldNames()) {
+      JsonObject ep = nets.getJsonObject(n);
+      String ip = ep.getString("IPAddress", "");
+      if (ip.isEmpty()) {
+        continue;
+      }
+      first = first == null ? ip : first;
+      JsonArray aliases = ep.getJsonArray("Aliases", new JsonArray());
+      if (aliases.contains(url.getHost()) || url.getHost().equals(c.name())) {
+        return withHost(ip);
+      }
+    }
+    return own && first != null ? withHost(first) : url;
+  }
+
+  private URI withHost(String ip) {
+    try {
+      return new URI(url.getScheme(), url.getUserInfo(), ip, url.getPort(), url.getPath(), url.getQuery(), null);
+    } catch (URISyntaxException e) {
+      throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** Runs one probe of {@code url}; never fails, a failure is a {@code pass=false} result. */
+  public Future<Result> probe(URI url) {
     long start = System.nanoTime();
     String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     int port = url.getPort() > 0 ? url.getPort() : ("https".equals(url.getScheme()) ? 443 : 80);

@@ -6,6 +6,7 @@ import dev.odooagent.docker.DockerEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -47,26 +48,41 @@ public final class OdooHealthGate implements HealthGate {
     this.stopConfirm = stopConfirm;
   }
 
-  /** What the container was when the gate began: a change in either means its process was started again. */
-  private record Baseline(int restarts, String startedAt) {}
+  /**
+   * What the container was when the gate began (a change in either means its process was started again), and whether
+   * it is probed at its own address whatever health_url's host.
+   */
+  private record Baseline(int restarts, String startedAt, boolean own) {}
 
   @Override
   public Future<Verdict> await(String containerId, Duration timeout) {
+    return await(containerId, timeout, false);
+  }
+
+  @Override
+  public Future<Verdict> awaitAtOwnAddress(String containerId, Duration timeout) {
+    return await(containerId, timeout, true);
+  }
+
+  private Future<Verdict> await(String containerId, Duration timeout, boolean own) {
     Promise<Verdict> verdict = Promise.promise();
     long deadline = System.nanoTime() + timeout.toNanos();
     docker.inspectContainer(containerId).onComplete(first -> {
       Optional<ContainerInfo> c = first.succeeded() ? first.result() : Optional.empty();
-      Baseline base = new Baseline(c.map(ContainerInfo::restartCount).orElse(0), c.map(ContainerInfo::startedAt).orElse(null));
-      round(containerId, base, new Round(0, "no probe finished", null, null, 0), deadline, verdict);
+      Baseline base = new Baseline(c.map(ContainerInfo::restartCount).orElse(0), c.map(ContainerInfo::startedAt).orElse(null),
+          own);
+      round(containerId, base, new Round(0, "no probe finished", null, null, 0, c.map(i -> probe.at(i, own)).orElse(null)),
+          deadline, verdict);
     });
     return verdict.future();
   }
 
   /**
    * What the rounds so far saw: passes in a row, the last probe's reason, the engine's last error while it did not
-   * answer (else null), and a stop seen but not yet confirmed (else null) with when it was first seen.
+   * answer (else null), a stop seen but not yet confirmed (else null) with when it was first seen, and the URL the
+   * container is probed at (null until an inspect told its address).
    */
-  private record Round(int passes, String lastReason, String engineAway, String unconfirmedStop, long stopSeenAt) {}
+  private record Round(int passes, String lastReason, String engineAway, String unconfirmedStop, long stopSeenAt, URI target) {}
 
   private void round(String id, Baseline base, Round seen, long deadline, Promise<Verdict> verdict) {
     if (System.nanoTime() > deadline) {
@@ -74,17 +90,20 @@ public final class OdooHealthGate implements HealthGate {
       return;
     }
     Future<Optional<ContainerInfo>> state = docker.inspectContainer(id);
-    Future<HealthProbe.Result> http = probe.probe();
+    Future<HealthProbe.Result> http = seen.target() == null
+        ? Future.succeededFuture(new HealthProbe.Result(false, 0, "the container's address is not known yet"))
+        : probe.probe(seen.target());
     Future.join(state, http).onComplete(x -> {
       if (state.failed()) {
         // the engine is away (dockerd restarting): no verdict on the container from that; the deadline still holds
         String why = "the Docker engine did not answer: " + state.cause().getMessage();
         LOG.warn("gate {}: {}", id, why);
-        next(id, base, new Round(0, why, why, null, 0), deadline, verdict);
+        next(id, base, new Round(0, why, why, null, 0, seen.target()), deadline, verdict);
         return;
       }
       String during = seen.engineAway() == null ? "" : " while the Docker engine was unreachable (" + seen.engineAway() + ")";
       Optional<ContainerInfo> c = state.result();
+      URI target = seen.target() != null ? seen.target() : c.map(i -> probe.at(i, base.own())).orElse(null);
       if (c.isPresent() && c.get().restartCount() != base.restarts()) {
         // the engine restarted it after it exited by itself: its own failure, not the engine's
         verdict.complete(new Verdict(false, "the container restarted " + (c.get().restartCount() - base.restarts()) + " time(s)" + during));
@@ -100,7 +119,7 @@ public final class OdooHealthGate implements HealthGate {
         // an engine that shuts down stops its containers while it still answers, and goes away a moment later: watch
         // a while, so that the verdict (and the rollback after it) comes when the engine is known to be there
         long since = seen.unconfirmedStop() == null ? System.nanoTime() : seen.stopSeenAt();
-        next(id, base, new Round(0, stop, null, stop, since), deadline, verdict);
+        next(id, base, new Round(0, stop, null, stop, since, target), deadline, verdict);
         return;
       }
       if (stop != null) {
@@ -114,7 +133,7 @@ public final class OdooHealthGate implements HealthGate {
         verdict.complete(new Verdict(true, ""));
         return;
       }
-      next(id, base, new Round(n, r.pass() ? "pass" : r.reason(), seen.engineAway(), null, 0), deadline, verdict);
+      next(id, base, new Round(n, r.pass() ? "pass" : r.reason(), seen.engineAway(), null, 0, target), deadline, verdict);
     });
   }
 

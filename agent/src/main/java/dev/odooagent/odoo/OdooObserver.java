@@ -95,10 +95,13 @@ public final class OdooObserver {
   /** Observes once now and publishes the result. */
   public Future<Observation> observe() {
     busy = true;
-    Future<HealthProbe.Result> health = probe.probe();
-    Future<Observation> container = docker.inspectContainer(containerName)
+    Future<Optional<ContainerInfo>> found = docker.inspectContainer(containerName)
         .onSuccess(x -> engineProblem = null)
-        .onFailure(e -> engineProblem = e.getMessage())
+        .onFailure(e -> engineProblem = e.getMessage());
+    // in health_url's alias form the container's address comes from its inspect
+    Future<HealthProbe.Result> health = found.map(c -> c.orElse(null)).otherwise((ContainerInfo) null)
+        .compose(c -> probe.probe(probe.at(c, false)));
+    Future<Observation> container = found
         .compose(this::details)
         .recover(e -> {
           note("cannot observe container " + containerName + ": " + e.getMessage());

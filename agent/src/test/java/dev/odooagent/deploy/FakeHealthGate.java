@@ -26,9 +26,19 @@ final class FakeHealthGate implements HealthGate {
 
   @Override
   public Future<Verdict> await(String containerId, Duration timeout) {
+    return await(containerId, "");
+  }
+
+  /** Recorded as {@code gate <alias> at its address}. */
+  @Override
+  public Future<Verdict> awaitAtOwnAddress(String containerId, Duration timeout) {
+    return await(containerId, " at its address");
+  }
+
+  private Future<Verdict> await(String containerId, String where) {
     FakeDockerEngine.Box b = docker.find(containerId);
     String alias = b == null ? containerId : b.alias;
-    docker.calls.add(new FakeDockerEngine.Call("gate " + alias, docker.journalProbe.get()));
+    docker.calls.add(new FakeDockerEngine.Call("gate " + alias + where, docker.journalProbe.get()));
     if (held != null) {
       Promise<Verdict> h = held;
       held = null;
