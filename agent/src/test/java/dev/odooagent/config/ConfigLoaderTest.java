@@ -35,6 +35,7 @@ class ConfigLoaderTest {
     assertEquals("odoo-ce", c.service().container());
     assertEquals(Duration.ofSeconds(2), c.deploy().healthInterval());
     assertEquals(AgentConfig.UpgradeMode.CHANGED, c.deploy().upgrade());
+    assertEquals(AgentConfig.Strategy.AUTO, c.deploy().strategy());
     assertEquals(1024 * 1024, c.webhooks().maxBody());
     assertEquals(c.service().image(), c.webhooks().githubImage());
     assertNull(c.http().adminToken(), "an absent default secret file turns the feature off");
@@ -46,6 +47,10 @@ class ConfigLoaderTest {
         "ODOO_AGENT_DEPLOY_UPGRADE", "list", "ODOO_AGENT_DEPLOY_UPGRADE_MODULES", "sale, ipai_core")).config();
     assertEquals(Duration.ofMillis(750), c.deploy().healthInterval());
     assertEquals(java.util.List.of("sale", "ipai_core"), c.deploy().upgradeModules());
+    assertEquals(AgentConfig.Strategy.START_FIRST,
+        load("deploy:\n  strategy: start-first\n", Map.of()).config().deploy().strategy());
+    assertEquals(AgentConfig.Strategy.RECREATE,
+        load("", Map.of("ODOO_AGENT_DEPLOY_STRATEGY", "recreate")).config().deploy().strategy());
   }
 
   @Test
@@ -67,6 +72,9 @@ class ConfigLoaderTest {
     assertTrue(error("deploy:\n  health_interval: 2 seconds\n").contains("deploy.health_interval = \"2 seconds\""));
     assertTrue(error("deploy:\n  upgrade: some\n").contains("must be one of changed | all | list | none"));
     assertTrue(error("deploy:\n  upgrade: list\n").contains("deploy.upgrade_modules"));
+    assertTrue(error("deploy:\n  strategy: blue-green\n").contains("deploy.strategy = \"blue-green\"")
+        && error("deploy:\n  strategy: blue-green\n").contains("must be one of auto | recreate | start-first"),
+        error("deploy:\n  strategy: blue-green\n"));
     assertTrue(error("deploy:\n  keep_images: 1\n").contains("from 2 to 100"));
     assertTrue(error("registry:\n  username: bob\n  password_file: /nonexistent/x\n").contains("registry.password_file"));
     assertTrue(error("mqtt:\n  url: http://x\n").contains("scheme mqtt or mqtts"));
