@@ -160,6 +160,6 @@ public final class Journal {
         .put("from", r.getJsonObject("from")).put("to", r.getJsonObject("to"))
         .put("started", r.getString("started")).put("finished", r.getString("finished"))
         .put("reason", r.getString("reason")).put("source", r.getString("source"))
-        .put("modules", r.getJsonArray("modules"));
+        .put("modules", r.getJsonArray("modules")).put("strategy", r.getString("strategy"));
   }
 }

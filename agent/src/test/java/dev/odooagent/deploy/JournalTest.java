@@ -175,7 +175,7 @@ class JournalTest {
         assertEquals(List.of("d4", "d3"), jj.history(2).stream().map(o -> ((JsonObject) o).getString("id")).toList());
         assertEquals(new JsonArray(), jj.history(0));
         assertEquals("d4", jj.lastVerdict().getString("id"));
-        assertEquals(java.util.Set.of("id", "outcome", "from", "to", "started", "finished", "reason", "source", "modules"),
+        assertEquals(java.util.Set.of("id", "outcome", "from", "to", "started", "finished", "reason", "source", "modules", "strategy"),
             all.getJsonObject(0).fieldNames());
       }
     });

@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 
 /**
  * A compose-like stand-in Odoo: a user-defined network with an alias (or host networking), a named filestore
- * volume, a bind-mounted odoo.conf, a loopback port, compose labels and {@code restart: unless-stopped}.
+ * volume, a bind-mounted odoo.conf, a loopback port, compose labels and {@code restart: unless-stopped}. Behind a
+ * proxy ({@link #behindProxy}) it has its own alias and no host port, as the compose stack runs it.
  */
 final class OdooFixture implements AutoCloseable {
   final String name;
@@ -26,6 +27,10 @@ final class OdooFixture implements AutoCloseable {
   final Path confDir;
   /** The digest the service container was started with. */
   String startedDigest;
+  /** The network alias Odoo is reached by. */
+  String alias = "odoo";
+  /** Whether port 8069 is published on the host's loopback at {@link #port}. */
+  boolean published = true;
 
   OdooFixture(String name, String database, int port, boolean hostNetwork) {
     this.name = name;
@@ -38,6 +43,16 @@ final class OdooFixture implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Reached only through a proxy, by {@code alias} on the bed network: no host port, health_url in its alias form. */
+  OdooFixture behindProxy(String alias) {
+    if (hostNetwork) {
+      throw new IllegalStateException("a fixture on the host network cannot be behind a proxy");
+    }
+    this.alias = alias;
+    this.published = false;
+    return this;
   }
 
   private String dbHost() {
@@ -66,7 +81,7 @@ final class OdooFixture implements AutoCloseable {
     if (hostNetwork) {
       a.addAll(List.of("--network", "host"));
     } else {
-      a.addAll(List.of("--network", env("DOCKER_NETWORK"), "--network-alias", "odoo"));
+      a.addAll(List.of("--network", env("DOCKER_NETWORK"), "--network-alias", alias));
     }
     a.addAll(List.of("-v", volume + ":/var/lib/odoo", "-v", confDir.resolve("odoo.conf") + ":/etc/odoo/odoo.conf:ro",
         "-e", "DB_PASSWORD_FILE=/etc/odoo/odoo.conf", "-e", "ADMIN_PASSWD=it-admin"));
@@ -78,20 +93,33 @@ final class OdooFixture implements AutoCloseable {
     List<String> run = new ArrayList<>(List.of("run", "-d", "--name", name, "--restart", "unless-stopped",
         "--label", "com.docker.compose.project=it", "--label", "com.docker.compose.service=odoo",
         "--label", "com.docker.compose.oneoff=False", "--memory", "768m"));
-    if (!hostNetwork) {
+    if (!hostNetwork && published) {
       run.addAll(List.of("-p", "127.0.0.1:" + port + ":8069"));
     }
     run.addAll(common());
     run.add(TestBed.ref(tag));
     docker(run.toArray(String[]::new));
-    TestBed.await(name + " healthy on port " + port, java.time.Duration.ofSeconds(60), () ->
-        TestBed.exec(List.of("curl", "-sf", healthUrl()), java.util.Map.of(), java.time.Duration.ofSeconds(5)).code() == 0);
+    String probe = published ? healthUrl() : "http://" + address() + ":8069/web/health?db_server_status=1";
+    TestBed.await(name + " healthy at " + probe, java.time.Duration.ofSeconds(60), () ->
+        TestBed.exec(List.of("curl", "-sf", probe), java.util.Map.of(), java.time.Duration.ofSeconds(5)).code() == 0);
     startedDigest = runningDigest();
     return this;
   }
 
+  /** deploy.health_url: the loopback port, or behind a proxy the alias form (each container probed at its own address). */
   String healthUrl() {
-    return "http://127.0.0.1:" + port + "/web/health?db_server_status=1";
+    return published ? "http://127.0.0.1:" + port + "/web/health?db_server_status=1"
+        : "http://" + alias + ":8069/web/health?db_server_status=1";
+  }
+
+  /** The service container's address on the bed network. */
+  String address() {
+    return docker("inspect", "--format", "{{(index .NetworkSettings.Networks \"" + env("DOCKER_NETWORK") + "\").IPAddress}}", name).strip();
+  }
+
+  /** The service container's id. */
+  String id() {
+    return docker("inspect", "--format", "{{.Id}}", name).strip();
   }
 
   /** The running container's image digest in the test bed registry. */
