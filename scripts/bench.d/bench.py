@@ -22,7 +22,11 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import proxy_load  # noqa: E402  (scripts/bench.d/proxy_load.py, shared with scripts/demo and the ITs)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.join(ROOT, "scripts", "bench.d")
@@ -62,11 +66,14 @@ SCRAPE_SECONDS = 60
 DOWNTIME_RUNS = 5
 START_RUNS = 5
 PROBE_HZ = 20
+PROXY_RUNS = 5                     # deploys of each kind through the proxy (6. downtime behind the proxy)
+PROXY_NAME = "bench-proxy"
 
 if os.environ.get("BENCH_QUICK"):   # a smoke test of the bench itself: too few runs to mean anything
     OVERHEAD_PAIRS, PULL_WEBHOOKS, PULL_WARMUP, PULL_BATCHES = 2, 20, 2, 2
     INGEST_RUNS, INGEST_SECONDS, FLOOD_RUNS, FLOOD_SECONDS, INGEST_IDLE, INGEST_WARMUP = 2, 2, 2, 4, 2, 1
     FOOTPRINT_RUNS, IDLE_SECONDS, SCRAPE_SECONDS, DOWNTIME_RUNS, START_RUNS = 1, 5, 5, 2, 2
+    PROXY_RUNS = 2
 
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", 1))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", 16))
@@ -130,6 +137,17 @@ def wait_for(what, timeout, cond, every=0.05):
         time.sleep(every)
 
 
+def http_get_url(url, timeout=2.0):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+    try:
+        c.request("GET", u.path + ("?" + u.query if u.query else ""))
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
 def http_get(port, path, timeout=2.0):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -169,7 +187,7 @@ class Bench:
         self.tb = load_env(os.path.join(os.environ.get("TESTBED_DIR", "/var/lib/odoo-testbed"), "testbed.env"))
         self.tb.update(load_env(os.path.join(os.environ.get("TESTBED_DIR", "/var/lib/odoo-testbed"), "images.env")))
         self.image = self.tb["IMAGE"]
-        self.digests = {"v1": self.tb["DIGEST_v1"], "v2": self.tb["DIGEST_v2"]}
+        self.digests = {t: self.tb["DIGEST_" + t] for t in ("v1", "v2", "v3") if "DIGEST_" + t in self.tb}
         self.secret = os.urandom(24).hex()
         self.admin_token = os.urandom(24).hex()
         self.agent = None
@@ -239,7 +257,7 @@ class Bench:
         os.makedirs(self.docker_config, mode=0o700, exist_ok=True)
         run(["docker", "--config", self.docker_config, "login", "-u", self.tb["REGISTRY_USER"], "--password-stdin",
              self.tb["REGISTRY"]], input=open(self.tb["REGISTRY_PASSWORD_FILE"]).read().strip())
-        for tag in ("v1", "v2"):
+        for tag in self.digests:
             if not docker("image", "inspect", "--format", "{{.Id}}", self.ref(tag), check=False):
                 log("pulling %s (not present locally)" % tag)
                 run(["docker", "--config", self.docker_config, "pull", "-q", self.ref(tag)])
@@ -249,14 +267,14 @@ class Bench:
                  + [self.ref("v1"), "odoo", "-d", DB, "-i", "ipai_core,tbwa_brand", "--stop-after-init"]))
         self.run_odoo("v1")
 
-    def run_odoo(self, tag, name=NAME, create_only=False):
+    def run_odoo(self, tag, name=NAME, create_only=False, published=True):
         args = ["create" if create_only else "run"] + ([] if create_only else ["-d"]) + [
             "--name", name, "--restart", "unless-stopped",
             "--label", "com.docker.compose.project=" + PROJECT, "--label", "com.docker.compose.service=odoo",
             "--label", "com.docker.compose.oneoff=False", "--label", "com.docker.compose.container-number=1",
-            "--memory", "768m", "-p", "127.0.0.1:%d:8069" % ODOO_PORT] + self.odoo_args() + [self.ref(tag)]
+            "--memory", "768m"] + (["-p", "127.0.0.1:%d:8069" % ODOO_PORT] if published else []) + self.odoo_args() + [self.ref(tag)]
         docker(*args)
-        if not create_only:
+        if not create_only and published:
             wait_for(name + " healthy", 60, odoo_healthy)
 
     def running_digest(self):
@@ -456,6 +474,79 @@ class Bench:
         self.results["downtime"] = {"failed": stats([r["failed"] for r in runs]), "gap": stats([r["gap"] for r in runs]),
                                     "probes": stats([r["probes"] for r in runs]),
                                     "stop_to_start": stats([r["stop_to_start"] for r in runs])}
+
+    # ================================================================= 6. downtime behind the proxy
+
+    def proxied_healthy(self):
+        try:
+            return http_get_url(self.proxy_url + "/web/health", 1.0)[0] == 200
+        except OSError:
+            return False
+
+    def proxied_deploy(self, tag):
+        """One deploy while requests go through the proxy at PROBE_HZ; returns the driver's summary and the verdict."""
+        wait_for(NAME + " healthy through the proxy", 60, self.proxied_healthy)
+        load = proxy_load.ProxyLoad(self.proxy_url + "/web/health", PROBE_HZ).start()
+        time.sleep(0.5)
+        _, steps, v = self.agent_deploy(tag)
+        time.sleep(1.0)
+        summary = load.stop()
+        summary["verdict"] = v["state"]
+        summary["strategy"] = v["record"].get("strategy")
+        if v["state"] != "success":
+            raise BenchError("%s deploy through the proxy: %s" % (tag, v["record"].get("reason")))
+        return summary
+
+    def fresh_v1_behind_proxy(self):
+        """The bench container at v1 on a fresh database, with no host port (the proxy reaches it by its alias)."""
+        for c in docker("ps", "-aq", "--filter", "name=^/" + NAME, check=False).split():
+            docker("rm", "-f", c, check=False)
+        self.psql("postgres", 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % DB)
+        docker(*(["run", "--rm", "--name", NAME + "-init"] + self.odoo_args()
+                 + [self.ref("v1"), "odoo", "-d", DB, "-i", "ipai_core,tbwa_brand", "--stop-after-init"]))
+        self.run_odoo("v1", published=False)
+
+    def bench_downtime_proxy(self):
+        if "v3" not in self.digests:
+            raise BenchError("the test bed has no v3 image (a code-only release after v2): run scripts/build-images")
+        log("6/6 downtime behind the proxy: %d deploys of each kind, %d Hz through Caddy (scripts/testbed-proxy)"
+            % (PROXY_RUNS, PROBE_HZ))
+        self.sample_load("downtime-proxy")
+        self.stop_agent()
+        self.fresh_v1_behind_proxy()
+        self.proxy_url = run([os.path.join(ROOT, "scripts", "testbed-proxy"), "start", PROXY_NAME, ALIAS]).stdout.strip()
+        try:
+            settings = {"deploy.health_url": "http://%s:8069/web/health?db_server_status=1" % ALIAS,
+                        "deploy.upgrade": "changed", "deploy.snapshot": "template", "deploy.keep_copy": "0"}
+            kinds = {}
+            # v1 -> v2 upgrades ipai_core; v2 <-> v3 is code only (same modules)
+            self.start_agent("proxy-auto", self.agent_settings(**settings))
+            kinds["upgrade"] = [self.proxied_deploy("v2")]
+            kinds["start-first"] = []
+            for i in range(PROXY_RUNS):
+                kinds["start-first"].append(self.proxied_deploy("v3" if i % 2 == 0 else "v2"))
+            self.start_agent("proxy-recreate", self.agent_settings(**dict(settings, **{"deploy.strategy": "recreate"})))
+            kinds["recreate"] = []
+            for i in range(PROXY_RUNS):
+                kinds["recreate"].append(self.proxied_deploy("v3" if self.running_tag() == "v2" else "v2"))
+            for _ in range(PROXY_RUNS - 1):
+                self.stop_agent()
+                self.fresh_v1_behind_proxy()
+                self.start_agent("proxy-auto", self.agent_settings(**settings))
+                kinds["upgrade"].append(self.proxied_deploy("v2"))
+            self.stop_agent()
+            for kind, runs in kinds.items():
+                for i, r in enumerate(runs):
+                    log("   %s run %d: %s, %d of %d requests failed, longest gap %.3f s, slowest request %.3f s"
+                        % (kind, i + 1, r["strategy"], r["failed"], r["sent"], r["longest_gap_s"], r["max_latency_s"]))
+            self.results["downtime_proxy"] = {
+                k: {"failed": stats([r["failed"] for r in v]), "gap": stats([r["longest_gap_s"] for r in v]),
+                    "latency": stats([r["max_latency_s"] for r in v]), "sent": stats([r["sent"] for r in v]),
+                    "strategies": sorted({r["strategy"] for r in v}), "failed_runs": [r["failed"] for r in v],
+                    "errors": sorted({f["error"] for r in v for f in r["failures"]})[:5]}
+                for k, v in kinds.items()}
+        finally:
+            run([os.path.join(ROOT, "scripts", "testbed-proxy"), "stop", PROXY_NAME], check=False)
 
     def bench_container_start(self):
         """The container's own start: `docker start` of a created container of v2 to the first 200, same config."""
@@ -717,6 +808,9 @@ class Bench:
         if self.want("footprint"):
             self.bench_footprint()
         self.stop_agent()
+        if self.want("downtime-proxy"):
+            # last: it replaces the bench container with one that publishes no port
+            self.bench_downtime_proxy()
         if self.want("jmh"):
             self.bench_jmh()
         self.sample_load("end")
@@ -990,6 +1084,15 @@ def report(b, out_path, partial):
           " | ≤ start %.2f s + 1 s = %.2f s | %s |" % (PROBE_HZ, d["gap"]["median"], d["gap"]["min"], d["gap"]["max"],
                                                         d["failed"]["median"], d["failed"]["min"], d["failed"]["max"],
                                                         s["start"]["median"], limit, verdict(ok)))
+    if "downtime_proxy" in r:
+        sf = r["downtime_proxy"]["start-first"]
+        ok = sf["failed"]["max"] == 0
+        goals.append(("downtime behind the proxy", ok))
+        w("| 6 | code-only deploy behind Caddy (start-first), %d Hz through the proxy: failed requests | **%d** in every run (max %d);"
+          " longest gap %.2f s | 0 | %s |" % (PROBE_HZ, sf["failed"]["median"], sf["failed"]["max"], sf["gap"]["median"], verdict(ok))
+          if ok else "| 6 | code-only deploy behind Caddy (start-first), %d Hz through the proxy: failed requests | **%d** (%d–%d);"
+          " longest gap %.2f s | 0 | %s |" % (PROBE_HZ, sf["failed"]["median"], sf["failed"]["min"], sf["failed"]["max"],
+                                              sf["gap"]["median"], verdict(ok)))
     if "jmh" in r:
         w("| – | JMH, hot parsers | %s | – | |" % ", ".join("%s %.0f k ops/s" % (j["name"], j["score"] / 1000) for j in r["jmh"]))
     w("")
@@ -1283,6 +1386,11 @@ def report(b, out_path, partial):
               % (d["gap"]["median"], s["start"]["median"]))
         w("")
 
+    # ---------------------------------------------------------------- 6
+    if "downtime_proxy" in r:
+        w(proxy_section(r["downtime_proxy"]))
+        w("")
+
     # ---------------------------------------------------------------- JMH
     if "jmh" in r:
         w("## JMH: the hot parsers")
@@ -1315,6 +1423,46 @@ def report(b, out_path, partial):
     with open(out_path, "w") as f:
         f.write("\n".join(L))
     return missed
+
+
+def proxy_section(dp):
+    """Section 6 of the report: downtime of each kind of deploy, seen through the proxy."""
+    L = ["## 6. Downtime behind the proxy", "",
+         "The compose stack's Caddy (`compose/Caddyfile`, Debian's caddy, started by `scripts/testbed-proxy`) in front of"
+         " the bench container, which publishes no host port and is reached by its network alias; the agent's"
+         " `deploy.health_url` is in its alias form. During each deploy `scripts/bench.d/proxy_load.py` sends `GET"
+         " /web/health` through the proxy at %d Hz (a new connection per request, each in its own thread, 40 s timeout),"
+         " from 0.5 s before the webhook to 1 s after the verdict. A request fails unless it answers 200. The longest gap"
+         " is the longest time between two successful answers; the slowest request shows what Caddy held while no"
+         " container accepted (`lb_try_duration 30s`). Code-only deploys go v2 ↔ v3 (same modules); the upgrade goes"
+         " v1 → v2 (`ipai_core` bumped, `deploy.snapshot: template`) on a fresh database each time." % PROBE_HZ, "",
+         "| deploy | strategy (chosen by the agent) | runs | failed requests: median (min–max) [each run] | longest gap:"
+         " median (min–max) | slowest request: median (max) | requests per deploy |",
+         "|---|---|---|---|---|---|---|"]
+    labels = {"start-first": "code only, `deploy.strategy: auto`", "recreate": "code only, `deploy.strategy: recreate`",
+              "upgrade": "module upgrade, `deploy.strategy: auto`"}
+    for kind in ("start-first", "recreate", "upgrade"):
+        d = dp.get(kind)
+        if not d:
+            continue
+        L.append("| %s | %s | %d | **%d** (%d–%d) %s | %.2f s (%.2f–%.2f) | %.2f s (%.2f) | %d |"
+                 % (labels[kind], ", ".join(d["strategies"]), len(d["failed_runs"]), d["failed"]["median"], d["failed"]["min"],
+                    d["failed"]["max"], d["failed_runs"], d["gap"]["median"], d["gap"]["min"], d["gap"]["max"],
+                    d["latency"]["median"], d["latency"]["max"], d["sent"]["median"]))
+    errors = sorted({e for d in dp.values() for e in d["errors"]})
+    L.append("")
+    if errors:
+        L.append("Failed requests answered: " + "; ".join("`%s`" % e for e in errors) + ".")
+        L.append("")
+    stopping = [dp[k] for k in ("recreate", "upgrade") if k in dp]
+    L.append("A start-first deploy keeps the old container serving until the new one passed its gate at its own address,"
+             " then stops the old one gracefully (it refuses new connections at once and finishes what it accepted, and"
+             " Caddy dials the alias again for every connection). Recreate and upgrade deploys stop the old container"
+             " first; Caddy holds the requests of that gap and retries the dial until the new container accepts (up to"
+             " `lb_try_duration`), so %s, but the requests of the gap wait up to its length."
+             % ("in these runs they failed no request either" if stopping and all(d["failed"]["max"] == 0 for d in stopping)
+                else "some of their requests failed (above)"))
+    return "\n".join(L)
 
 
 def overhead_reason(o):
