@@ -21,15 +21,17 @@ import subprocess
 import sys
 import threading
 import time
+import importlib.util
 import traceback
 import urllib.parse
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import proxy_load  # noqa: E402  (scripts/bench.d/proxy_load.py, shared with scripts/demo and the ITs)
-
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.join(ROOT, "scripts", "bench.d")
+# the request driver scripts/demo and the start-first ITs run too
+_spec = importlib.util.spec_from_file_location("proxy_load", os.path.join(HERE, "proxy_load.py"))
+proxy_load = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(proxy_load)
 AGENT_BIN = os.path.join(ROOT, "agent", "bin", "odoo-agent")
 JMH_JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
 FIXTURE = os.path.join(ROOT, "agent", "src", "test", "resources", "github", "package-published-container.json")
