@@ -37,7 +37,8 @@ final class ProxyLoad implements AutoCloseable {
   ProxyLoad start() throws IOException {
     out = Files.createTempFile("proxy-load", ".json");
     err = Files.createTempFile("proxy-load", ".err");
-    load = new ProcessBuilder("python3", ROOT.resolve("scripts/bench.d/proxy_load.py").toString(), url + "/web/health", "--hz", "20")
+    // run by its own #!/usr/bin/python3: a python3 wrapper on the PATH (pyenv) may not pass SIGTERM on to it
+    load = new ProcessBuilder(ROOT.resolve("scripts/bench.d/proxy_load.py").toString(), url + "/web/health", "--hz", "20")
         .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
     TestBed.await("requests through " + url + " answering", Duration.ofSeconds(40), () -> {
       String e = read(err);
