@@ -361,13 +361,30 @@ class Bench:
     def deploy_webhook(self, tag):
         return self.github_body("odoo-ce", tag, self.digests[tag])
 
-    def agent_deploy(self, tag, timeout=120):
-        """A signed webhook for tag; waits for the verdict; returns (send time, {step/state: at}, verdict entry)."""
+    def operator_deploy(self, tag):
+        """POST /deploy as an operator (who may also move the host back to an older version); returns (status, sent at)."""
+        c = http.client.HTTPConnection("127.0.0.1", ADMIN_PORT, timeout=10)
+        try:
+            t0 = time.time()
+            c.request("POST", "/deploy", json.dumps({"tag": tag}),
+                      {"Content-Type": "application/json", "Authorization": "Bearer " + self.admin_token})
+            r = c.getresponse()
+            r.read()
+            return r.status, t0
+        finally:
+            c.close()
+
+    def agent_deploy(self, tag, timeout=120, operator=False):
+        """A signed webhook (or an operator's POST /deploy) for tag; waits for the verdict; returns (send time,
+        {step/state: at}, verdict entry)."""
         a = self.agent
         a.journal.read_new()
-        status, t0, _ = self.send_webhook(self.deploy_webhook(tag))
+        if operator:
+            status, t0 = self.operator_deploy(tag)
+        else:
+            status, t0, _ = self.send_webhook(self.deploy_webhook(tag))
         if status != 202:
-            raise BenchError("webhook for %s answered %d" % (tag, status))
+            raise BenchError("%s for %s answered %d" % ("POST /deploy" if operator else "webhook", tag, status))
         steps = {}
         deadline = time.monotonic() + timeout
         while True:
@@ -490,7 +507,8 @@ class Bench:
         wait_for(NAME + " healthy through the proxy", 60, self.proxied_healthy)
         load = proxy_load.ProxyLoad(self.proxy_url + "/web/health", PROBE_HZ).start()
         time.sleep(0.5)
-        _, steps, v = self.agent_deploy(tag)
+        # an operator's deploy: automatic triggers never move a host back, and the runs go v2 <-> v3
+        _, steps, v = self.agent_deploy(tag, operator=True)
         time.sleep(1.0)
         summary = load.stop()
         summary["verdict"] = v["state"]
@@ -1434,7 +1452,7 @@ def proxy_section(dp):
          " the bench container, which publishes no host port and is reached by its network alias; the agent's"
          " `deploy.health_url` is in its alias form. During each deploy `scripts/bench.d/proxy_load.py` sends `GET"
          " /web/health` through the proxy at %d Hz (a new connection per request, each in its own thread, 40 s timeout),"
-         " from 0.5 s before the webhook to 1 s after the verdict. A request fails unless it answers 200. The longest gap"
+         " from 0.5 s before the deploy is asked for (`POST /deploy`, an operator's: automatic triggers never move a host back, and the code-only runs go back and forth) to 1 s after the verdict. A request fails unless it answers 200. The longest gap"
          " is the longest time between two successful answers; the slowest request shows what Caddy held while no"
          " container accepted (`lb_try_duration 30s`). Code-only deploys go v2 ↔ v3 (same modules); the upgrade goes"
          " v1 → v2 (`ipai_core` bumped, `deploy.snapshot: template`) on a fresh database each time." % PROBE_HZ, "",

@@ -417,24 +417,31 @@ public final class Deployer {
   }
 
   /**
-   * Stops the old container gracefully (in-flight requests finish; the new one already answers to the same aliases),
-   * renames it aside and gives the new one the service name. Idempotent, so that a resume can run it again.
+   * Gives the new container the old one's aliases (the proxy now dials both), stops the old one gracefully (it refuses
+   * new connections and finishes those it accepted), renames it aside and gives the new one the service name.
+   * Idempotent, so that a resume can run it again.
    */
   private Future<Void> swap(Ctx c) {
     Owned old = adopted(c);
     String service = c.run.from().container();
-    return docker.inspectContainer(old.id())
-        .compose(o -> {
-          Future<Void> stopped = o.isPresent() && o.get().running() ? docker.stopContainer(old, Step.STOP_TIMEOUT) : Future.succeededFuture();
-          return o.isPresent() && !o.get().name().equals(c.run.aside())
-              ? stopped.compose(x -> docker.renameContainer(old, c.run.aside())) : stopped;
-        })
-        .compose(x -> docker.inspectContainer(c.run.newContainerId()))
-        .compose(n -> {
-          Owned fresh = n.flatMap(info -> Owned.labelled(info, c.id())).orElseThrow(() -> new IllegalStateException(
-              "the new container " + shortId(c.run.newContainerId()) + " is gone"));
-          return n.get().name().equals(service) ? Future.succeededFuture() : docker.renameContainer(fresh, service);
-        });
+    return docker.inspectContainer(old.id()).compose(o -> docker.inspectContainer(c.run.newContainerId()).compose(n -> {
+      ContainerInfo info = n.orElseThrow(() -> new IllegalStateException("the new container " + shortId(c.run.newContainerId()) + " is gone"));
+      Owned fresh = Owned.labelled(info, c.id()).orElseThrow(() -> new IllegalStateException("container "
+          + shortId(info.id()) + " does not carry this deploy's label"));
+      Future<Void> joined = Future.succeededFuture();
+      if (o.isPresent()) {
+        for (Map.Entry<String, JsonObject> e : ContainerSpecs.aliasEndpoints(o.get()).entrySet()) {
+          if (!ContainerSpecs.hasAliases(info, e.getKey(), e.getValue())) {
+            joined = joined.compose(x -> docker.reconnect(fresh, e.getKey(), e.getValue()));
+          }
+        }
+      }
+      Future<Void> stopped = joined.compose(x -> o.isPresent() && o.get().running()
+          ? docker.stopContainer(old, Step.STOP_TIMEOUT) : Future.succeededFuture());
+      Future<Void> aside = stopped.compose(x -> o.isPresent() && !o.get().name().equals(c.run.aside())
+          ? docker.renameContainer(old, c.run.aside()) : Future.succeededFuture());
+      return aside.compose(x -> info.name().equals(service) ? Future.succeededFuture() : docker.renameContainer(fresh, service));
+    }));
   }
 
   private Future<Void> awaitHealthy(Ctx c) {

@@ -42,15 +42,50 @@ public final class ContainerSpecs {
   }
 
   /**
-   * As {@link #recreate}, under {@code name}, to run beside the old container: same networks and aliases, no host
-   * port published (the caller checked with {@link #besideObstacle} that the old one publishes none).
+   * As {@link #recreate}, under {@code name}, to run beside the old container: same networks, no host port published
+   * (the caller checked with {@link #besideObstacle} that the old one publishes none), and no aliases yet: it joins
+   * them once it passed its gate ({@link #aliasEndpoints}).
    */
   public static ContainerSpec beside(ContainerInfo old, JsonObject oldImageConfig, String newImage, String deployId, String name) {
     ContainerSpec spec = recreate(old, oldImageConfig, newImage, deployId);
     JsonObject host = spec.body().getJsonObject("HostConfig");
     host.remove("PortBindings");
     host.put("PublishAllPorts", false);
-    return new ContainerSpec(name, spec.body(), spec.extraNetworks());
+    // no aliases until it passed its gate: a proxy dialling an alias would send users to a container not yet known good
+    JsonObject endpoints = spec.body().getJsonObject("NetworkingConfig", new JsonObject()).getJsonObject("EndpointsConfig");
+    if (endpoints != null) {
+      endpoints.forEach(e -> ((JsonObject) e.getValue()).remove("Aliases"));
+    }
+    Map<String, JsonObject> extra = new LinkedHashMap<>();
+    spec.extraNetworks().forEach((n, ep) -> {
+      JsonObject copy = ep.copy();
+      copy.remove("Aliases");
+      extra.put(n, copy);
+    });
+    return new ContainerSpec(name, spec.body(), extra);
+  }
+
+  /**
+   * The networks where {@code old} has aliases, each with the endpoint settings that give a container the same ones:
+   * what a container started {@link #beside} it joins once it passed its gate.
+   */
+  public static Map<String, JsonObject> aliasEndpoints(ContainerInfo old) {
+    Map<String, JsonObject> out = new LinkedHashMap<>();
+    endpoints(old).forEach((n, ep) -> {
+      if (ep.containsKey("Aliases")) {
+        out.put(n, ep);
+      }
+    });
+    return out;
+  }
+
+  /** Whether {@code c} answers to every alias of {@code endpoint} on {@code network}. */
+  public static boolean hasAliases(ContainerInfo c, String network, JsonObject endpoint) {
+    JsonObject ep = c.raw().getJsonObject("NetworkSettings", new JsonObject()).getJsonObject("Networks", new JsonObject())
+        .getJsonObject(network);
+    JsonArray have = ep == null ? null : ep.getJsonArray("Aliases");
+    JsonArray want = endpoint.getJsonArray("Aliases", new JsonArray());
+    return have != null && want.stream().allMatch(have::contains);
   }
 
   /**

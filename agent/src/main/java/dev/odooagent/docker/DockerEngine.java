@@ -1,6 +1,7 @@
 package dev.odooagent.docker;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,13 @@ public interface DockerEngine {
 
   /** Creates a container (its spec must carry the agent's deploy label) and joins its extra networks. */
   Future<Owned> createContainer(ContainerSpec spec);
+
+  /**
+   * Joins a container to {@code network} with {@code endpoint}'s settings (its aliases, say), leaving that network first
+   * if it is on it: the engine sets an endpoint's aliases only when it connects it. The container keeps running; its
+   * address on that network changes.
+   */
+  Future<Void> reconnect(Owned container, String network, JsonObject endpoint);
 
   /** Starts a container. */
   Future<Void> startContainer(String id);

@@ -257,6 +257,21 @@ public final class DockerJavaEngine implements DockerEngine, AutoCloseable {
   }
 
   @Override
+  public Future<Void> reconnect(Owned container, String network, JsonObject endpoint) {
+    return blocking("reconnect container " + container + " to network " + network, () -> {
+      byte[] leave = new JsonObject().put("Container", container.id()).put("Force", true).encode().getBytes(StandardCharsets.UTF_8);
+      try {
+        rawRequest("POST", "/networks/" + enc(network) + "/disconnect", leave, 200);
+      } catch (DockerException notOnIt) {
+        // not on that network: joining is what counts, and a join that cannot be done fails with the engine's reason
+      }
+      byte[] join = new JsonObject().put("Container", container.id()).put("EndpointConfig", endpoint).encode().getBytes(StandardCharsets.UTF_8);
+      rawRequest("POST", "/networks/" + enc(network) + "/connect", join, 200);
+      return null;
+    });
+  }
+
+  @Override
   public Future<Void> startContainer(String id) {
     return blocking("start container " + id, () -> {
       try {

@@ -264,6 +264,16 @@ final class FakeDockerEngine implements DockerEngine {
     return add(id, alias, spec.name(), imageId, false, raw);
   }
 
+  /** Recorded as {@code join <alias> <network>}; the container then has the endpoint's aliases there. */
+  @Override
+  public Future<Void> reconnect(Owned c, String network, JsonObject endpoint) {
+    String id = c.id();
+    return call("join " + nameOf(id) + " " + network, () -> {
+      existing(id).raw.getJsonObject("NetworkSettings").getJsonObject("Networks").put(network, endpoint.copy());
+      return Future.succeededFuture();
+    });
+  }
+
   @Override
   public Future<Void> startContainer(String id) {
     return call("start " + nameOf(id), () -> {

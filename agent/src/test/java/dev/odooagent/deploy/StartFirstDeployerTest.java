@@ -36,8 +36,8 @@ class StartFirstDeployerTest {
   private static final String D3 = DeployBed.digest('3');
   private static final String BESIDE = "ut-x__next_d1";
   private static final String ASIDE = "ut-x__prev_d1";
-  private static final List<String> SWAP_AND_COMMIT = List.of("stop old", "rename old " + ASIDE, "rename new ut-x", "remove old",
-      "remove volume " + InspectFixtures.addonsVolume());
+  private static final List<String> SWAP_AND_COMMIT = List.of("join new odoo-testbed", "join new ut-extra", "stop old",
+      "rename old " + ASIDE, "rename new ut-x", "remove old", "remove volume " + InspectFixtures.addonsVolume());
 
   @TempDir
   Path dir;
@@ -91,6 +91,7 @@ class StartFirstDeployerTest {
       assertEquals("start beside/started", bed.docker.journalAt("create " + BESIDE));
       assertEquals("start beside/created", bed.docker.journalAt("start new"), "the new container's id is on disk before it starts");
       assertEquals("await healthy beside/started", bed.docker.journalAt("gate new at its address"));
+      assertEquals("swap/started", bed.docker.journalAt("join new odoo-testbed"), "aliases only after the gate passed");
       assertEquals("swap/started", bed.docker.journalAt("stop old"));
       assertEquals("commit/started", bed.docker.journalAt("remove old"));
 
@@ -100,9 +101,13 @@ class StartFirstDeployerTest {
       JsonObject host = created.body().getJsonObject("HostConfig");
       assertFalse(host.containsKey("PortBindings"), "no host port: the old container holds it");
       assertEquals(false, host.getBoolean("PublishAllPorts"));
-      assertEquals(new JsonArray().add("odoo"), created.body().getJsonObject("NetworkingConfig").getJsonObject("EndpointsConfig")
-          .getJsonObject("odoo-testbed").getJsonArray("Aliases"), "the proxy reaches both by the same alias");
-      assertEquals(new JsonArray().add("odoo-extra"), created.extraNetworks().get("ut-extra").getJsonArray("Aliases"));
+      assertFalse(created.body().getJsonObject("NetworkingConfig").getJsonObject("EndpointsConfig").getJsonObject("odoo-testbed")
+          .containsKey("Aliases"), "no alias while it is gated: the proxy must not send users to it yet");
+      assertFalse(created.extraNetworks().get("ut-extra").containsKey("Aliases"));
+      JsonObject nets = bed.docker.byAlias("new").raw.getJsonObject("NetworkSettings").getJsonObject("Networks");
+      assertEquals(new JsonArray().add("odoo"), nets.getJsonObject("odoo-testbed").getJsonArray("Aliases"),
+          "then the proxy reaches both by the same alias, until the old one stops");
+      assertEquals(new JsonArray().add("odoo-extra"), nets.getJsonObject("ut-extra").getJsonArray("Aliases"));
       assertEquals("true", created.body().getJsonObject("Labels").getString(ContainerSpecs.LABEL_MANAGED));
 
       oneServing(bed, "new");
@@ -249,7 +254,7 @@ class StartFirstDeployerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gate", "stop old", "rename old " + ASIDE, "rename new ut-x"})
+  @ValueSource(strings = {"gate", "join new ut-extra", "stop old", "rename old " + ASIDE, "rename new ut-x"})
   void aCrashWhileTheNewContainerRunsBesideTheOldOneGatesItAgainAndFinishesTheSwap(String at, Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, false);
     verify(ctx, killAndResume(bed, at, u -> {
@@ -290,7 +295,7 @@ class StartFirstDeployerTest {
       assertEquals("swap", u.getString("done"));
     }), r -> {
       assertEquals("success", r.getString("outcome"));
-      assertEquals(SWAP_AND_COMMIT.subList(3, 5), bed.docker.mutations());
+      assertEquals(SWAP_AND_COMMIT.subList(5, 7), bed.docker.mutations());
       oneServing(bed, "new");
     });
   }

@@ -25,7 +25,7 @@ class StartFirstDeployFailsNoRequestIT extends OneOdooScenario {
   void up() throws IOException {
     // v2 runs; v3 and never-healthy carry v2's modules, so deploying them upgrades nothing
     odoo = new OdooFixture("it-sfirst", "it_sfirst", 18430, false).behindProxy(ALIAS).fresh("v2").start("v2");
-    proxy = new ProxyLoad("it-sfirst-proxy", ALIAS);
+    proxy = new ProxyLoad("it-sfproxy", ALIAS);
     agent = new AgentProcess("sfirst", odoo, 19430, 19440).start();
   }
 
