@@ -105,7 +105,8 @@ public final class ContainerSpecs {
     if (mode.equals("none")) {
       return "it has no network, so it has no address to be checked at or reached by";
     }
-    JsonObject bindings = host.getJsonObject("PortBindings", new JsonObject());
+    // the engine shows null, not {}, for a container created without any (one the agent started beside another, say)
+    JsonObject bindings = host.getValue("PortBindings") instanceof JsonObject b ? b : new JsonObject();
     for (String port : bindings.fieldNames()) {
       JsonArray b = bindings.getJsonArray(port);
       if (b != null && !b.isEmpty()) {
@@ -117,14 +118,16 @@ public final class ContainerSpecs {
     if (host.getBoolean("PublishAllPorts", false)) {
       return "it publishes its ports on the host (-P), which only one container can bind";
     }
-    String mac = c.raw().getJsonObject("Config", new JsonObject()).getString("MacAddress", "");
-    if (!mac.isEmpty()) {
+    String mac = c.raw().getJsonObject("Config", new JsonObject()).getString("MacAddress");
+    if (mac != null && !mac.isEmpty()) {
       return "it has a fixed MAC address (" + mac + "), which only one container can hold";
     }
     for (JsonObject ep : endpoints(c).values()) {
       JsonObject ipam = ep.getJsonObject("IPAMConfig");
-      if (ipam != null && (!ipam.getString("IPv4Address", "").isEmpty() || !ipam.getString("IPv6Address", "").isEmpty())) {
-        return "it has a fixed IP address (" + ipam.getString("IPv4Address", ipam.getString("IPv6Address")) + "), which only one container can hold";
+      String v4 = ipam == null ? null : ipam.getString("IPv4Address");
+      String v6 = ipam == null ? null : ipam.getString("IPv6Address");
+      if ((v4 != null && !v4.isEmpty()) || (v6 != null && !v6.isEmpty())) {
+        return "it has a fixed IP address (" + (v4 != null && !v4.isEmpty() ? v4 : v6) + "), which only one container can hold";
       }
     }
     return null;

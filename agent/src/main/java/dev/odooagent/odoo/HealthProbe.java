@@ -49,13 +49,14 @@ public final class HealthProbe {
     String first = null;
     for (String n : nets.fieldNames()) {
       JsonObject ep = nets.getJsonObject(n);
-      String ip = ep.getString("IPAddress", "");
-      if (ip.isEmpty()) {
+      String ip = ep.getString("IPAddress");
+      if (ip == null || ip.isEmpty()) {
         continue;
       }
       first = first == null ? ip : first;
-      JsonArray aliases = ep.getJsonArray("Aliases", new JsonArray());
-      if (aliases.contains(url.getHost()) || url.getHost().equals(c.name())) {
+      // the engine shows null for an endpoint without aliases
+      JsonArray aliases = ep.getJsonArray("Aliases");
+      if ((aliases != null && aliases.contains(url.getHost())) || url.getHost().equals(c.name())) {
         return withHost(ip);
       }
     }

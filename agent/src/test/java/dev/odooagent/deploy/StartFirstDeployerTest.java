@@ -119,6 +119,18 @@ class StartFirstDeployerTest {
   }
 
   @Test
+  void aContainerTheAgentStartedBesideIsDeployedStartFirstAgain(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx, false);
+    // the engine shows "PortBindings": null for a container created without any, as the agent creates one beside
+    hostConfig(bed).putNull("PortBindings");
+    bed.docker.byAlias("old").raw.getJsonObject("NetworkSettings").getJsonObject("Networks").getJsonObject("ut-extra").putNull("Aliases");
+    verify(ctx, bed.run(bed.request("d1", V3, null)), r -> {
+      assertEquals("success", r.getString("outcome"), r.encodePrettily());
+      assertEquals("start-first", r.getString("strategy"));
+    });
+  }
+
+  @Test
   void aNewContainerThatFailsItsGateIsRemovedAndTheOldOneIsNeverTouched(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, false);
     bed.gate.verdicts.put("new", new HealthGate.Verdict(false, "3 probes of /web/health answered 500"));
