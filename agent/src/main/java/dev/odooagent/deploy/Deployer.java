@@ -392,7 +392,7 @@ public final class Deployer {
     return createAndStart(c, Step.START_NEW, ContainerSpecs.recreate(c.old, oldImageConfig, newRef(c), c.id()));
   }
 
-  /** Creates the new container under a temporary name, with the old one's config and aliases, and starts it. */
+  /** Creates the new container under a temporary name, with the old one's config but no alias yet, and starts it. */
   private Future<Void> startBeside(Ctx c) {
     JsonObject oldImageConfig = c.oldImage == null ? null : c.oldImage.config();
     return createAndStart(c, Step.START_BESIDE, ContainerSpecs.beside(c.old, oldImageConfig, newRef(c), c.id(), besideName(c)));
