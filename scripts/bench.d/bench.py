@@ -1439,6 +1439,10 @@ def report(b, out_path, partial):
       " logged at most once per second and source, with the count held back, so that a flood cannot fill the disk"
       " (about 2 MB/s of warnings before).")
     w("- The launcher's JVM flags, above.")
+    w("- Start-first (section 6): the new container first had the old one's aliases from its creation, so during its gate the"
+      " proxy sent it users: a never-healthy image answered 191 of its requests with 500 (`StartFirstDeployFailsNoRequestIT`)."
+      " It now joins the aliases only after it passed its gate. The bench's second start-first deploy in a row then failed on"
+      " `PortBindings: null`, which the engine shows for a container created without ports; read as none now.")
     w("")
     with open(out_path, "w") as f:
         f.write("\n".join(L))
