@@ -57,6 +57,7 @@ public final class Deployer {
   private final String repository;
   private final RegistryAuth auth;
   private volatile boolean stopping;
+  private Coordination coordination;
 
   /** A deployer for the configured service. */
   public Deployer(Vertx vertx, AgentConfig cfg, DockerEngine docker, Resolver resolver, HealthGate gate, GateHooks hooks,
@@ -119,17 +120,62 @@ public final class Deployer {
                 .compose(x -> step(c, Step.GATE_HOOKS, () -> gateHooks(c)))
                 .compose(x -> step(c, Step.PLAN, () -> plan(c)))
                 .compose(x -> step(c, Step.CHECK_DATABASE, () -> checkDatabase(c)))
-                .compose(x -> {
-                  c.run = c.run.aside(c.old.name() + "__prev_" + compact(c.id()));
-                  return step(c, Step.STOP_OLD, () -> stopOld(c));
-                })
-                .compose(x -> stepIf(c.run.copy() != null, c, Step.SNAPSHOT, () -> snapshot(c)))
-                .compose(x -> stepIf(c.run.restoreFrom() != null, c, Step.RESTORE_COPY, () -> restoreCopy(c)))
-                .compose(x -> stepIf(!c.run.modules().isEmpty(), c, Step.UPGRADE, () -> upgrade(c)))
-                .compose(x -> step(c, Step.START_NEW, () -> startNew(c)))
-                .compose(x -> step(c, Step.AWAIT_HEALTHY, () -> awaitHealthy(c)))
-                .compose(x -> commit(c)))
+                .compose(x -> coordinated(c) ? step(c, Step.COORDINATE, () -> coordinate(c)) : Future.succeededFuture((String) null))
+                .compose(refused -> refused != null ? verdict(c, "skipped", refused) : swap(c)))
         .recover(e -> failed(c, e));
+  }
+
+  /** From stopping the old container to the commit. */
+  private Future<DeployRun> swap(Ctx c) {
+    c.run = c.run.aside(c.old.name() + "__prev_" + compact(c.id()));
+    return step(c, Step.STOP_OLD, () -> stopOld(c))
+        .compose(x -> stepIf(c.run.copy() != null, c, Step.SNAPSHOT, () -> snapshot(c)))
+        .compose(x -> stepIf(c.run.restoreFrom() != null, c, Step.RESTORE_COPY, () -> restoreCopy(c)))
+        .compose(x -> stepIf(!c.run.modules().isEmpty(), c, Step.UPGRADE, () -> upgrade(c)))
+        .compose(x -> step(c, Step.START_NEW, () -> startNew(c)))
+        .compose(x -> step(c, Step.AWAIT_HEALTHY, () -> awaitHealthy(c)))
+        .compose(x -> commit(c));
+  }
+
+  /**
+   * Coordinates hosts that share the database ({@code service.shared_database}); an operator's rollback stays local.
+   * Set once, before the first deploy.
+   */
+  public Deployer sharing(Coordination coordination) {
+    this.coordination = coordination;
+    return this;
+  }
+
+  private boolean coordinated(Ctx c) {
+    return coordination != null && !c.run.kind().rollback() && c.run.to().digest() != null;
+  }
+
+  /**
+   * Leads the digest's upgrade, or waits for the host that leads it: after its success this host swaps code only (no
+   * snapshot, upgrade or restore); after its rollback the digest is refused here too. Completes with a skip reason or null.
+   */
+  private Future<String> coordinate(Ctx c) {
+    String digest = c.run.to().digest();
+    Duration patience = Step.COORDINATE.deadline(cfg.deploy()).minusMinutes(1);
+    return coordination.join(digest, c.id(), c.run.kind().operator(), patience,
+        why -> event(c, Step.COORDINATE.word(), "waiting", new JsonObject().put("detail", why))).compose(turn -> {
+          SharedDatabase.Record leader = turn.leader();
+          switch (turn.role()) {
+            case LEAD:
+              LOG.info("deploy {}: this host leads {} on the shared database {}", c.id(), digest, cfg.service().database());
+              return Future.succeededFuture((String) null);
+            case FOLLOW:
+              LOG.info("deploy {}: host {} upgraded the shared database to {} in deploy {}; swapping code only", c.id(),
+                  leader.host(), digest, leader.deployId());
+              c.run = c.run.planned(List.of(), null, null);
+              return Future.succeededFuture((String) null);
+            default:
+              String why = "host " + leader.host() + " rolled it back in deploy " + leader.deployId() + " on the shared database"
+                  + (leader.reason() == null ? "" : ": " + leader.reason());
+              LOG.info("deploy {} of {} not started: {}", c.id(), describe(c.run.to()), why);
+              return store.rejected(digest, why).map("not started: " + why);
+          }
+        });
   }
 
   private Future<DeployRun> failed(Ctx c, Throwable e) {
@@ -587,6 +633,7 @@ public final class Deployer {
       case GATE_HOOKS:
       case PLAN:
       case CHECK_DATABASE:
+      case COORDINATE:
         return interrupted == Step.STOP_OLD ? rollBack(c, RollbackReason.RECOVERY, detail) : nothingChanged(c, detail);
       case STOP_OLD:
       case SNAPSHOT:
@@ -745,7 +792,9 @@ public final class Deployer {
         .put("duration_seconds", took.toMillis() / 1000.0);
     LOG.info("deploy {}: {} {} -> {} in {} s{}", c.id(), outcome, c.run.from() == null ? "?" : describe(c.run.from().image()),
         describe(c.run.to()), took.toSeconds(), c.run.reason() == null ? "" : ": " + c.run.reason());
-    return journal.append("verdict", outcome, c.run.json()).otherwise(e -> {
+    Future<Void> shared = !coordinated(c) ? Future.succeededFuture() : coordination.finish(c.run.to().digest(), c.id(),
+        outcome, c.run.did(Step.STOP_OLD), c.run.reason(), c.run.did(Step.COORDINATE), finished.plus(cfg.deploy().rollbackTimeout()));
+    return shared.compose(s -> journal.append("verdict", outcome, c.run.json())).otherwise(e -> {
       LOG.error("deploy {}: the verdict {} could not be journaled: {}", c.id(), outcome, e.getMessage());
       return null;
     }).map(x -> {
