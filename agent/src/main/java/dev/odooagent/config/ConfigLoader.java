@@ -188,7 +188,7 @@ public final class ConfigLoader {
         case "mqtt.password_file": return config.mqtt().password();
         case "mqtt.command_secret_file": return config.mqtt().commandSecret();
         case "notify.webhook_url_file": return config.notifications().webhookUrl();
-        case "service.database_password_file": return config.service().server().password();
+        case "service.database_password_file": return config.service().server() == null ? null : config.service().server().password();
         default: return null;
       }
     }

@@ -44,20 +44,22 @@ public final class Coordination {
   public record Turn(Role role, SharedDatabase.Record leader) {}
 
   /**
-   * Decides this deploy's role for {@code digest}, waiting (at most {@code patience}) while another host leads it;
-   * an operator may retry a digest a leader rolled back. {@code waiting} hears each reason to wait.
+   * Decides this deploy's role for {@code digest}, waiting (at most {@code patience}) while another host leads it.
+   * An operator's deploy asked for at {@code since} retries a digest whose rollback was recorded before then; one
+   * asked for while a leader tried it (a fleet-wide command) follows that leader's rollback like any trigger.
+   * {@code waiting} hears each reason to wait.
    */
-  Future<Turn> join(String digest, String deployId, boolean operator, Duration patience, Consumer<String> waiting) {
-    return attempt(digest, deployId, operator, Instant.now().plus(patience), patience, waiting, null);
+  Future<Turn> join(String digest, String deployId, boolean operator, Instant since, Duration patience, Consumer<String> waiting) {
+    return attempt(digest, deployId, operator ? since : null, Instant.now().plus(patience), patience, waiting, null);
   }
 
-  private Future<Turn> attempt(String digest, String deployId, boolean operator, Instant deadline, Duration patience,
+  private Future<Turn> attempt(String digest, String deployId, Instant operatorSince, Instant deadline, Duration patience,
       Consumer<String> waiting, String lastReason) {
     return shared.tryLock().compose(held -> shared.read(digest).compose(rec -> {
       if (rec != null && rec.succeeded()) {
         return release(held).map(new Turn(Role.FOLLOW, rec));
       }
-      if (rec != null && rec.decided() && !operator) {
+      if (rec != null && rec.decided() && (operatorSince == null || rec.at().isAfter(operatorSince))) {
         return release(held).map(new Turn(Role.REFUSE, rec));
       }
       if (held && (rec == null || rec.decided() || deployId.equals(rec.deployId()))) {
@@ -67,11 +69,11 @@ public final class Coordination {
           : held ? "host " + rec.host() + " started " + digest + " in deploy " + rec.deployId() + " and gave no verdict (its agent "
               + "stopped mid-upgrade?); its recovery decides, so this host waits instead of upgrading a half-upgraded database"
           : "host " + rec.host() + " is upgrading the database to " + digest + " in deploy " + rec.deployId();
-      return release(held).compose(x -> wait(digest, deployId, operator, deadline, patience, waiting, lastReason, why));
+      return release(held).compose(x -> wait(digest, deployId, operatorSince, deadline, patience, waiting, lastReason, why));
     }).recover(e -> held ? shared.unlock().otherwise((Void) null).compose(x -> Future.failedFuture(e)) : Future.failedFuture(e)));
   }
 
-  private Future<Turn> wait(String digest, String deployId, boolean operator, Instant deadline, Duration patience,
+  private Future<Turn> wait(String digest, String deployId, Instant operatorSince, Instant deadline, Duration patience,
       Consumer<String> waiting, String lastReason, String why) {
     if (!why.equals(lastReason)) {
       LOG.info("deploy {}: waiting: {}", deployId, why);
@@ -82,7 +84,7 @@ public final class Coordination {
           + "leader's verdict on " + digest + " and gave up; nothing was changed on this host (" + why + "). Start the leader's "
           + "agent so that it converges; the next trigger or `odoo-agent deploy` tries again"));
     }
-    return shared.changed(digest, recheck).compose(x -> attempt(digest, deployId, operator, deadline, patience, waiting, why));
+    return shared.changed(digest, recheck).compose(x -> attempt(digest, deployId, operatorSince, deadline, patience, waiting, why));
   }
 
   private Future<Void> release(boolean held) {

@@ -157,7 +157,7 @@ public final class Deployer {
   private Future<String> coordinate(Ctx c) {
     String digest = c.run.to().digest();
     Duration patience = Step.COORDINATE.deadline(cfg.deploy()).minusMinutes(1);
-    return coordination.join(digest, c.id(), c.run.kind().operator(), patience,
+    return coordination.join(digest, c.id(), c.run.kind().operator(), c.run.started(), patience,
         why -> event(c, Step.COORDINATE.word(), "waiting", new JsonObject().put("detail", why))).compose(turn -> {
           SharedDatabase.Record leader = turn.leader();
           switch (turn.role()) {

@@ -2,6 +2,7 @@ package dev.odooagent.deploy;
 
 import io.vertx.core.Future;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * The port to what the hosts serving one database share: a database-wide lock held by a session, and per digest a
@@ -17,8 +18,8 @@ public interface SharedDatabase {
   /** The leader's rollback failed: the leader waits for an operator; nobody else may start the digest. */
   String FAILED = "failed";
 
-  /** One digest's shared record: its state, the host and deploy that started it, and the verdict's reason. */
-  record Record(String state, String host, String deployId, String reason) {
+  /** One digest's shared record: its state, the host and deploy that started it, the verdict's reason, and when it was set. */
+  record Record(String state, String host, String deployId, String reason, Instant at) {
     /** Whether the leader reached a verdict (any state but started). */
     public boolean decided() {
       return !STARTED.equals(state);

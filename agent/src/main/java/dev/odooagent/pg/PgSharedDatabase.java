@@ -144,7 +144,7 @@ public final class PgSharedDatabase implements SharedDatabase {
 
   @Override
   public Future<Record> read(String digest) {
-    return ready().compose(x -> pool.preparedQuery("SELECT state, host, deploy_id, reason FROM shared_deploys "
+    return ready().compose(x -> pool.preparedQuery("SELECT state, host, deploy_id, reason, at FROM shared_deploys "
         + "WHERE database = $1 AND digest = $2").execute(Tuple.of(database, digest))).map(PgSharedDatabase::record);
   }
 
@@ -153,7 +153,8 @@ public final class PgSharedDatabase implements SharedDatabase {
       return null;
     }
     Row r = rows.iterator().next();
-    return new Record(r.getString("state"), r.getString("host"), r.getString("deploy_id"), r.getString("reason"));
+    return new Record(r.getString("state"), r.getString("host"), r.getString("deploy_id"), r.getString("reason"),
+        r.getOffsetDateTime("at").toInstant());
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,7 @@ final class FakeSharedDatabase implements SharedDatabase {
       return Future.failedFuture(new IllegalStateException("the database lock was lost"));
     }
     calls.add("started " + digest + " by " + deployId);
-    server.put(digest, new Record(STARTED, host, deployId, null));
+    server.put(digest, new Record(STARTED, host, deployId, null, Instant.now()));
     if (dieAfterStarted != null) {
       dieAfterStarted.complete();
       return Promise.<Void>promise().future();
@@ -103,7 +104,7 @@ final class FakeSharedDatabase implements SharedDatabase {
         server.records.remove(digest);
         server.notifyAll(digest);
       } else {
-        server.put(digest, new Record(state, r.host(), deployId, reason));
+        server.put(digest, new Record(state, r.host(), deployId, reason, Instant.now()));
       }
     }
     return Future.succeededFuture();
