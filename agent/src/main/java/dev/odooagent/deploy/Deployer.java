@@ -32,9 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, coordinate
- * (only when hosts share the database), stop old,
- * snapshot, restore copy, upgrade, start new, await healthy, commit; and roll back on any failure after the old
- * container was stopped. Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
+ * (when hosts share the database), stop old, snapshot, restore copy, upgrade, start new, await healthy, commit; and
+ * roll back on any failure after the old container was stopped. Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
  * idempotent, so {@link #resume} can finish a deploy that an agent crash interrupted. Containers are stopped, renamed
  * and removed only through {@link Owned} handles: the agent's own, or the service container the deploy adopted.
  */

@@ -235,4 +235,26 @@ class SharedDatabaseTest {
       ctx.completeNow();
     })));
   }
+
+  @Test
+  void anOperatorRetriesADigestRolledBackBeforeItAskedButFollowsARollbackRecordedWhileItWaited(Vertx vertx, VertxTestContext ctx)
+      throws Exception {
+    DeployBed b = host(vertx, "host-b");
+    Instant asked = Instant.now();
+    server.put(D2, new SharedDatabase.Record(SharedDatabase.ROLLED_BACK, "host-a", "a1", "upgrade_failed", asked.plusSeconds(1)));
+    DeployRun concurrent = DeployRun.start("b1", "mqtt", DeployRun.Kind.OPERATOR, asked, new DeployRun.Image(V2, null));
+    b.run(concurrent).compose(r -> {
+      ctx.verify(() -> {
+        assertEquals("skipped", r.getString("outcome"), "asked while host-a tried it: " + r.encodePrettily());
+        assertEquals(List.of(), changes(b));
+      });
+      server.put(D2, new SharedDatabase.Record(SharedDatabase.ROLLED_BACK, "host-a", "a1", "upgrade_failed", Instant.now()));
+      return b.run(b.request("b2", V2, null));
+    }).onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+      assertEquals("success", r.getString("outcome"), "asked after the rollback: a deliberate retry " + r.encodePrettily());
+      assertEquals(List.of("oneShot snapshot", "oneShot upgrade"), databaseOneShots(b), "host-b led the retry");
+      assertEquals("success host-b b2", summary(server.records.get(D2)));
+      ctx.completeNow();
+    })));
+  }
 }
