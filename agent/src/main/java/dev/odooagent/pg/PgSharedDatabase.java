@@ -15,9 +15,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +44,7 @@ public final class PgSharedDatabase implements SharedDatabase {
   private Future<Void> ready;
   private PgConnection lock;
   private PgSubscriber subscriber;
-  private final List<Waiter> waiters = new ArrayList<>();
+  private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
 
   private record Waiter(String key, Promise<Void> promise) {}
 
@@ -199,7 +199,7 @@ public final class PgSharedDatabase implements SharedDatabase {
       return;
     }
     subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(n -> 2_000L);
-    subscriber.channel(CHANNEL).handler(payload -> List.copyOf(waiters).stream().filter(w -> w.key().equals(payload))
+    subscriber.channel(CHANNEL).handler(payload -> waiters.stream().filter(w -> w.key().equals(payload))
         .forEach(w -> w.promise().tryComplete()));
     subscriber.connect().onFailure(e -> {
       LOG.warn("cannot listen for shared verdicts on {} ({}); re-reading every few seconds instead", where, e.getMessage());
