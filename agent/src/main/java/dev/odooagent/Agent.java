@@ -4,6 +4,7 @@ import dev.odooagent.config.AgentConfig;
 import dev.odooagent.config.Secret;
 import dev.odooagent.deploy.AgentState;
 import dev.odooagent.deploy.Commands;
+import dev.odooagent.deploy.Coordination;
 import dev.odooagent.deploy.Deployer;
 import dev.odooagent.deploy.Engine;
 import dev.odooagent.deploy.GateHooks;
@@ -27,6 +28,8 @@ import dev.odooagent.odoo.HealthProbe;
 import dev.odooagent.odoo.Observation;
 import dev.odooagent.odoo.OdooHealthGate;
 import dev.odooagent.odoo.OdooObserver;
+import dev.odooagent.odoo.OdooConf;
+import dev.odooagent.pg.PgSharedDatabase;
 import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import dev.odooagent.registry.ImageRef;
@@ -34,11 +37,15 @@ import dev.odooagent.registry.RegistryClient;
 import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +72,7 @@ public final class Agent extends VerticleBase {
   private MqttBridge mqtt;
   private Engine engine;
   private StateStore store;
+  private PgSharedDatabase shared;
 
   /** An agent for {@code cfg}; deploy it on a Vert.x instance to start it. */
   public Agent(AgentConfig cfg, String version) {
@@ -86,8 +94,10 @@ public final class Agent extends VerticleBase {
             return Future.failedFuture(new IllegalStateException("container " + cfg.service().container()
                 + " does not exist on " + cfg.docker().host() + " (check service.container, or start Odoo first)"));
           }
-          build(journal);
-          return observer.start();
+          return databaseServer(found.map(c -> c.raw()).orElse(null)).compose(pg -> {
+            build(journal, pg);
+            return observer.start();
+          });
         })
         .compose(this::recordFirstSight)
         .compose(x -> listen("http.listen", admin.start(cfg.http().listen().host(), cfg.http().listen().port())))
@@ -107,7 +117,7 @@ public final class Agent extends VerticleBase {
         });
   }
 
-  private void build(Journal journal) {
+  private void build(Journal journal, PgConnectOptions sharedDatabase) {
     store = new StateStore(vertx, cfg.stateDir());
     HealthProbe probe = new HealthProbe(vertx, cfg.deploy().healthUrl(), cfg.deploy().healthInterval().plus(Duration.ofSeconds(3)));
     observer = new OdooObserver(vertx, docker, probe, metrics, cfg.service().container(), cfg.service().image(),
@@ -146,6 +156,11 @@ public final class Agent extends VerticleBase {
           }
         },
         machine, policy, cfg.service().image(), registryAuth());
+    if (sharedDatabase != null) {
+      shared = new PgSharedDatabase(vertx, sharedDatabase, cfg.service().database());
+      deployer.sharing(new Coordination(vertx, shared, cfg.hostId()));
+      stops.add(shared::close);
+    }
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
         policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow(),
         new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC());
@@ -164,6 +179,41 @@ public final class Agent extends VerticleBase {
         this::runningDigest, engine, counter);
     poller.start();
     stops.add(poller::stop);
+  }
+
+  /**
+   * The agent's own connection to the shared database's server (service.shared_database), with host, port and user
+   * defaulting to the service container's odoo.conf; null when the database is not shared.
+   */
+  private Future<PgConnectOptions> databaseServer(JsonObject container) {
+    AgentConfig.DatabaseServer s = cfg.service().server();
+    if (!cfg.service().sharedDatabase()) {
+      return Future.succeededFuture(null);
+    }
+    Future<Map<String, String>> conf = Future.succeededFuture(Map.of());
+    if ((s.host() == null || s.port() == null || s.user() == null) && container != null) {
+      JsonObject c = container.getJsonObject("Config", new JsonObject());
+      List<String> command = new ArrayList<>();
+      for (JsonArray a : new JsonArray[] {c.getJsonArray("Entrypoint"), c.getJsonArray("Cmd")}) {
+        if (a != null) {
+          a.forEach(x -> command.add(String.valueOf(x)));
+        }
+      }
+      Map<String, String> env = new HashMap<>();
+      c.getJsonArray("Env", new JsonArray()).forEach(e -> {
+        String kv = String.valueOf(e);
+        if (kv.indexOf('=') > 0) {
+          env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+      });
+      String path = OdooConf.pathFrom(command, env);
+      conf = docker.readFile(container.getString("Id"), path).map(OdooConf::connection).otherwise(e -> {
+        LOG.warn("cannot read {} from {} for the database connection ({}); set service.database_host", path,
+            cfg.service().container(), e.getMessage());
+        return Map.of();
+      });
+    }
+    return conf.map(m -> PgSharedDatabase.options(s.host(), s.port(), s.user(), s.password().reveal(), s.coordination(), m));
   }
 
   /** Remembers what runs when the agent first sees it, so status and history name its tag. */

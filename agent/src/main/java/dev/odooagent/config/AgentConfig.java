@@ -19,8 +19,16 @@ public record AgentConfig(
     Docker docker,
     Notify notifications) {
 
-  /** The managed Odoo service. */
-  public record Service(String container, String image, String track, Pattern tagPattern, String database) {}
+  /** The managed Odoo service; {@code sharedDatabase}: other hosts serve the same database ({@code server} is how to reach it). */
+  public record Service(String container, String image, String track, Pattern tagPattern, String database,
+      boolean sharedDatabase, DatabaseServer server) {}
+
+  /**
+   * The agent's own connection to the PostgreSQL server of the service's database, for coordinating a shared database;
+   * a null host, port or user is taken from the service container's odoo.conf. {@code coordination} is the database
+   * that holds the lock and the shared verdicts.
+   */
+  public record DatabaseServer(String host, Integer port, String user, Secret password, String coordination) {}
 
   /** The OCI registry the image comes from. */
   public record Registry(URI url, String username, Secret password, Duration pollInterval) {}

@@ -39,6 +39,12 @@ public final class ConfigLoader {
     DEFAULTS.put("service.track", "latest");
     DEFAULTS.put("service.tag_pattern", "^sha-[0-9a-f]{7,40}$");
     DEFAULTS.put("service.database", "odoo");
+    DEFAULTS.put("service.shared_database", "false");
+    DEFAULTS.put("service.database_host", "");
+    DEFAULTS.put("service.database_port", "");
+    DEFAULTS.put("service.database_user", "");
+    DEFAULTS.put("service.database_password_file", "/run/credentials/odoo-agent/database-password");
+    DEFAULTS.put("service.coordination_database", "odoo_agent");
     DEFAULTS.put("registry.url", "https://ghcr.io");
     DEFAULTS.put("registry.username", "");
     DEFAULTS.put("registry.password_file", "/run/credentials/odoo-agent/registry-token");
@@ -183,6 +189,7 @@ public final class ConfigLoader {
         case "mqtt.password_file": return config.mqtt().password();
         case "mqtt.command_secret_file": return config.mqtt().commandSecret();
         case "notify.webhook_url_file": return config.notifications().webhookUrl();
+        case "service.database_password_file": return config.service().server() == null ? null : config.service().server().password();
         default: return null;
       }
     }
@@ -277,8 +284,11 @@ public final class ConfigLoader {
     } catch (PatternSyntaxException e) {
       throw r.bad("service.tag_pattern", r.str("service.tag_pattern"), "not a regular expression: " + e.getDescription());
     }
+    String database = r.nonEmpty("service.database");
+    boolean shared = r.bool("service.shared_database");
     AgentConfig.Service service = new AgentConfig.Service(
-        r.nonEmpty("service.container"), image, r.nonEmpty("service.track"), tagPattern, r.nonEmpty("service.database"));
+        r.nonEmpty("service.container"), image, r.nonEmpty("service.track"), tagPattern, database, shared,
+        shared ? databaseServer(r, database) : null);
     AgentConfig.Registry registry = new AgentConfig.Registry(
         r.url("registry.url", "http", "https"), r.str("registry.username"), registryToken(r),
         r.duration("registry.poll_interval"));
@@ -324,6 +334,32 @@ public final class ConfigLoader {
     }
     return new AgentConfig(hostId, Path.of(r.nonEmpty("state_dir")), service, registry, deploy, http, webhooks, mqtt,
         new AgentConfig.Docker(dockerHost), notify(r));
+  }
+
+  /** The agent's own PostgreSQL connection, checked only when service.shared_database is true. */
+  private static AgentConfig.DatabaseServer databaseServer(Reader r, String database) {
+    String host = r.str("service.database_host");
+    String port = r.str("service.database_port");
+    String user = r.str("service.database_user");
+    if (!user.isEmpty() && !user.matches("[A-Za-z0-9_.-]{1,63}")) {
+      throw r.bad("service.database_user", user, "give a PostgreSQL role name (letters, digits, '_', '.', '-')");
+    }
+    String coordination = r.nonEmpty("service.coordination_database");
+    if (!coordination.matches("[a-z_][a-z0-9_]{0,62}")) {
+      throw r.bad("service.coordination_database", coordination, "use lower-case letters, digits and '_' (at most 63)");
+    }
+    if (coordination.equals(database)) {
+      throw r.bad("service.coordination_database", coordination, "must not be service.database: a rollback restores that "
+          + "database from its safety copy, which would erase the shared verdicts (the default odoo_agent is fine)");
+    }
+    Secret password = r.secret("service.database_password_file");
+    if (password == null) {
+      throw r.bad("service.database_password_file", r.str("service.database_password_file"), "service.shared_database is true, "
+          + "so the agent connects to PostgreSQL itself: put the password of service.database_user (the role in odoo.conf's "
+          + "db_user by default) in this file");
+    }
+    return new AgentConfig.DatabaseServer(host.isEmpty() ? null : host,
+        port.isEmpty() ? null : r.integer("service.database_port", 1, 65535), user.isEmpty() ? null : user, password, coordination);
   }
 
   private static AgentConfig.Notify notify(Reader r) {

@@ -31,10 +31,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, then either
- * recreate (stop old, snapshot, restore copy, upgrade, start new, await healthy) or start-first (start beside, await
- * healthy beside, swap), then commit; and roll back on any failure after the host was changed. The plan picks
- * start-first when no module is upgraded and the container can run twice (see {@code deploy.strategy}). Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
+ * Runs one deploy as a script of named {@link Step}s: resolve, pull, gate hooks, plan, check database, coordinate
+ * (when hosts share the database), then either recreate (stop old, snapshot, restore copy, upgrade, start new, await
+ * healthy) or start-first (start beside, await healthy beside, swap), then commit; and roll back on any failure after
+ * the host was changed. The plan picks start-first when no module is upgraded and the container can run twice (see
+ * {@code deploy.strategy}). Every step is journaled before it runs and bounded by its deadline. Commit and rollback are
  * idempotent, so {@link #resume} can finish a deploy that an agent crash interrupted. Containers are stopped, renamed
  * and removed only through {@link Owned} handles: the agent's own, or the service container the deploy adopted.
  */
@@ -58,6 +59,7 @@ public final class Deployer {
   private final String repository;
   private final RegistryAuth auth;
   private volatile boolean stopping;
+  private Coordination coordination;
 
   /** A deployer for the configured service. */
   public Deployer(Vertx vertx, AgentConfig cfg, DockerEngine docker, Resolver resolver, HealthGate gate, GateHooks hooks,
@@ -120,10 +122,13 @@ public final class Deployer {
                 .compose(x -> step(c, Step.GATE_HOOKS, () -> gateHooks(c)))
                 .compose(x -> step(c, Step.PLAN, () -> plan(c)))
                 .compose(x -> step(c, Step.CHECK_DATABASE, () -> checkDatabase(c)))
-                .compose(x -> c.run.startFirst() ? startFirst(c) : recreate(c)))
+                .compose(x -> coordinated(c) ? step(c, Step.COORDINATE, () -> coordinate(c)) : Future.succeededFuture((String) null))
+                .compose(refused -> refused != null ? verdict(c, "skipped", refused)
+                    : c.run.startFirst() ? startFirst(c) : recreate(c)))
         .recover(e -> failed(c, e));
   }
 
+  /** From stopping the old container to the commit. */
   private Future<DeployRun> recreate(Ctx c) {
     c.run = c.run.aside(asideName(c));
     return step(c, Step.STOP_OLD, () -> stopOld(c))
@@ -156,6 +161,47 @@ public final class Deployer {
   /** The temporary name of the new container while it runs beside the old one. */
   private String besideName(Ctx c) {
     return c.run.from().container() + "__next_" + compact(c.id());
+  }
+
+  /**
+   * Coordinates hosts that share the database ({@code service.shared_database}); an operator's rollback stays local.
+   * Set once, before the first deploy.
+   */
+  public Deployer sharing(Coordination coordination) {
+    this.coordination = coordination;
+    return this;
+  }
+
+  private boolean coordinated(Ctx c) {
+    return coordination != null && !c.run.kind().rollback() && c.run.to().digest() != null;
+  }
+
+  /**
+   * Leads the digest's upgrade, or waits for the host that leads it: after its success this host swaps code only (no
+   * snapshot, upgrade or restore); after its rollback the digest is refused here too. Completes with a skip reason or null.
+   */
+  private Future<String> coordinate(Ctx c) {
+    String digest = c.run.to().digest();
+    Duration patience = Step.COORDINATE.deadline(cfg.deploy()).minusMinutes(1);
+    return coordination.join(digest, c.id(), c.run.kind().operator(), c.run.started(), patience,
+        why -> event(c, Step.COORDINATE.word(), "waiting", new JsonObject().put("detail", why))).compose(turn -> {
+          SharedDatabase.Record leader = turn.leader();
+          switch (turn.role()) {
+            case LEAD:
+              LOG.info("deploy {}: this host leads {} on the shared database {}", c.id(), digest, cfg.service().database());
+              return Future.succeededFuture((String) null);
+            case FOLLOW:
+              LOG.info("deploy {}: host {} upgraded the shared database to {} in deploy {}; swapping code only", c.id(),
+                  leader.host(), digest, leader.deployId());
+              c.run = c.run.planned(List.of(), null, null);
+              return Future.succeededFuture((String) null);
+            default:
+              String why = "host " + leader.host() + " rolled it back in deploy " + leader.deployId() + " on the shared database"
+                  + (leader.reason() == null ? "" : ": " + leader.reason());
+              LOG.info("deploy {} of {} not started: {}", c.id(), describe(c.run.to()), why);
+              return store.rejected(digest, why).map("not started: " + why);
+          }
+        });
   }
 
   private Future<DeployRun> failed(Ctx c, Throwable e) {
@@ -710,6 +756,7 @@ public final class Deployer {
       case GATE_HOOKS:
       case PLAN:
       case CHECK_DATABASE:
+      case COORDINATE:
         return interrupted == Step.STOP_OLD || interrupted == Step.START_BESIDE
             ? rollBack(c, RollbackReason.RECOVERY, detail) : nothingChanged(c, detail);
       case STOP_OLD:
@@ -875,7 +922,9 @@ public final class Deployer {
         .put("duration_seconds", took.toMillis() / 1000.0);
     LOG.info("deploy {}: {} {} -> {} in {} s{}", c.id(), outcome, c.run.from() == null ? "?" : describe(c.run.from().image()),
         describe(c.run.to()), took.toSeconds(), c.run.reason() == null ? "" : ": " + c.run.reason());
-    return journal.append("verdict", outcome, c.run.json()).otherwise(e -> {
+    Future<Void> shared = !coordinated(c) ? Future.succeededFuture() : coordination.finish(c.run.to().digest(), c.id(),
+        outcome, c.run.did(Step.STOP_OLD), c.run.reason(), c.run.did(Step.COORDINATE), finished.plus(cfg.deploy().rollbackTimeout()));
+    return shared.compose(s -> journal.append("verdict", outcome, c.run.json())).otherwise(e -> {
       LOG.error("deploy {}: the verdict {} could not be journaled: {}", c.id(), outcome, e.getMessage());
       return null;
     }).map(x -> {

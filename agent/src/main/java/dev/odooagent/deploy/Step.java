@@ -16,6 +16,9 @@ public enum Step {
   GATE_HOOKS("gate hooks", "deploy.gate_timeout", d -> d.gateTimeout().multipliedBy(Math.max(1, d.gateHooks().size())).plusSeconds(30), null),
   PLAN("plan", "the one-shot limit", d -> Limits.ONE_SHOT, null),
   CHECK_DATABASE("check database", "the one-shot limit", d -> Limits.ONE_SHOT, null),
+  /** With service.shared_database: lead the digest's upgrade, or wait for the leader's verdict (a whole deploy, bounded). */
+  COORDINATE("coordinate", "the leader's deploy limits", d -> d.upgradeTimeout().plus(d.healthTimeout()).plus(d.rollbackTimeout())
+      .plus(Limits.ONE_SHOT.multipliedBy(2)).plusMinutes(1), null),
   STOP_OLD("stop old", "the stop limit", d -> Limits.STOP_TIMEOUT.plusSeconds(60), RollbackReason.ENGINE_FAILED),
   SNAPSHOT("snapshot", "the one-shot limit", d -> Limits.ONE_SHOT, RollbackReason.SNAPSHOT_FAILED),
   RESTORE_COPY("restore copy", "the one-shot limit", d -> Limits.ONE_SHOT, RollbackReason.UPGRADE_FAILED),

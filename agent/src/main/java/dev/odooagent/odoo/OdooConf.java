@@ -37,6 +37,18 @@ public record OdooConf(
         o.getOrDefault("data_dir", "/var/lib/odoo"));
   }
 
+  /** db_host, db_port and db_user of an odoo.conf (those it sets); never its password. */
+  public static Map<String, String> connection(String text) {
+    Map<String, String> o = options(text);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String key : List.of("db_host", "db_port", "db_user")) {
+      if (o.containsKey(key)) {
+        out.put(key, o.get(key));
+      }
+    }
+    return out;
+  }
+
   /** The non-secret key/values of the {@code [options]} section. */
   static Map<String, String> options(String text) {
     Map<String, String> out = new LinkedHashMap<>();

@@ -66,6 +66,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aSharedDatabaseNeedsAPasswordFileAndACoordinationDatabaseApartFromTheServicesOne() throws IOException {
+    assertNull(load("", Map.of()).config().service().server(), "not shared: no connection of the agent's own");
+    assertTrue(error("service:\n  shared_database: true\n").startsWith("config key service.database_password_file"),
+        error("service:\n  shared_database: true\n"));
+    Path pw = dir.resolve("pg-password");
+    Files.writeString(pw, "pg-s3cret\n");
+    String shared = "service:\n  shared_database: true\n  database_password_file: " + pw + "\n";
+    ConfigLoader.Loaded l = load(shared, Map.of());
+    AgentConfig.DatabaseServer s = l.config().service().server();
+    assertEquals("pg-s3cret", s.password().reveal());
+    assertNull(s.host(), "taken from the container's odoo.conf");
+    assertEquals("odoo_agent", s.coordination());
+    assertFalse(l.describe().contains("pg-s3cret"), l.describe());
+    assertTrue(error(shared + "  coordination_database: odoo\n").contains("must not be service.database"));
+    assertTrue(error(shared + "  database_port: 99999\n").startsWith("config key service.database_port"));
+  }
+
+  @Test
   void badSettingsNameTheKeyAndTheFix() {
     assertTrue(error("deploy:\n  helth_url: x\n").startsWith("unknown config key deploy.helth_url"));
     assertTrue(error("nonsense: 1\n").contains("unknown config key nonsense"));

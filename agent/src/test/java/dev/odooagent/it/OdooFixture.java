@@ -61,19 +61,33 @@ final class OdooFixture implements AutoCloseable {
 
   /** Removes any earlier run's container, volume and database, then installs the modules of {@code tag} in a fresh database. */
   OdooFixture fresh(String tag) throws IOException {
-    removeAll();
-    docker("volume", "create", volume);
+    prepare();
     psql("postgres", "DROP DATABASE IF EXISTS " + database);
-    Files.writeString(confDir.resolve("odoo.conf"), "[options]\n"
-        + "db_host = " + dbHost() + "\ndb_port = " + env("PG_PORT") + "\ndb_user = " + env("PG_USER") + "\n"
-        + "db_password = " + secret("PG_PASSWORD_FILE") + "\nadmin_passwd = it-admin\n"
-        + "addons_path = /mnt/extra-addons\ndata_dir = /var/lib/odoo\nworkers = 2\nmax_cron_threads = 1\n"
-        + "db_maxconn = 16\nlimit_memory_soft = 1073741824\nlimit_memory_hard = 1342177280\nhttp_port = " + (hostNetwork ? port : 8069) + "\n");
     List<String> init = new ArrayList<>(List.of("run", "--rm"));
     init.addAll(common());
     init.addAll(List.of(TestBed.ref(tag), "odoo", "-d", database, "-i", "ipai_core,tbwa_brand", "--stop-after-init"));
     docker(init.toArray(String[]::new));
     return this;
+  }
+
+  /** A second host of {@code first}'s database: its own container, filestore and conf, on the database {@code first} made. */
+  OdooFixture sharing(OdooFixture first) throws IOException {
+    if (!first.database.equals(database)) {
+      throw new IllegalArgumentException("a fixture sharing " + first.name + " must name its database " + first.database);
+    }
+    prepare();
+    return this;
+  }
+
+  /** Removes any earlier run's container and volume, and writes the conf. */
+  private void prepare() throws IOException {
+    removeAll();
+    docker("volume", "create", volume);
+    Files.writeString(confDir.resolve("odoo.conf"), "[options]\n"
+        + "db_host = " + dbHost() + "\ndb_port = " + env("PG_PORT") + "\ndb_user = " + env("PG_USER") + "\n"
+        + "db_password = " + secret("PG_PASSWORD_FILE") + "\nadmin_passwd = it-admin\n"
+        + "addons_path = /mnt/extra-addons\ndata_dir = /var/lib/odoo\nworkers = 2\nmax_cron_threads = 1\n"
+        + "db_maxconn = 16\nlimit_memory_soft = 1073741824\nlimit_memory_hard = 1342177280\nhttp_port = " + (hostNetwork ? port : 8069) + "\n");
   }
 
   private List<String> common() {
