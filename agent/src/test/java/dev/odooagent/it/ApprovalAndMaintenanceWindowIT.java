@@ -22,12 +22,16 @@ import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Issue 14 on the real bed: in approval mode each version the channel moves to waits as {@code pending} until an
  * operator approves it (CLI, signed MQTT command, HTTP); outside the maintenance window a version waits, an operator
  * deploy does not, and the window opening deploys it with no operator, across an agent restart.
  */
+// its two scenarios share nothing (own container, ports, channel, topics) and mostly wait: they run side by side
+@Execution(ExecutionMode.CONCURRENT)
 class ApprovalAndMaintenanceWindowIT {
   private static final Duration DEPLOY = Duration.ofSeconds(180);
   private static final DateTimeFormatter HH_MM = DateTimeFormatter.ofPattern("HH:mm").withZone(ZoneOffset.UTC);

@@ -9,13 +9,23 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
 class CrashRecoveryIT extends OneOdooScenario {
   static final int PORT = 18061;
+  /** The pull step's own way to the registry, so that the reference it removes is no other test's. */
+  RegistryProxy relay;
 
+  @AfterEach
+  void relayDown() {
+    if (relay != null) {
+      relay.close();
+      TestBed.dockerQuiet("rmi", relay.image() + "@" + TestBed.digest("v2"));
+    }
+  }
 
   /** The one-shot container (by role) that is paused to hold a kill inside a step that is otherwise too quick to hit. */
   private static final java.util.Map<String, String> PAUSED_ONE_SHOT = java.util.Map.of("check database", "check", "commit", "drop");
@@ -40,11 +50,14 @@ class CrashRecoveryIT extends OneOdooScenario {
   void agentKilledInAStepConvergesOnRestart(String step, String tag, String outcome) throws Exception {
     odoo = new OdooFixture("it-crash", "it_crash", PORT, false).fresh("v1").start("v1");
     String schema = TestBed.schema(odoo.database);
-    if (step.equals("pull")) {
-      // drop the local reference by digest so the agent must really pull
-      TestBed.dockerQuiet("rmi", TestBed.image() + "@" + TestBed.digest(tag));
-    }
     agent = new AgentProcess("crash", odoo, 19061, 19071).set("deploy.health_timeout", step.equals("rollback") ? "6s" : "40s");
+    if (step.equals("pull")) {
+      // through a relay of its own, whose reference by digest it drops so the agent must really pull: removing the
+      // bed's own reference would pull the rug from under the ITs running beside this one
+      relay = new RegistryProxy(15061, Integer.parseInt(TestBed.env("REGISTRY").replaceAll(".*:", "")), false);
+      TestBed.dockerQuiet("rmi", relay.image() + "@" + TestBed.digest(tag));
+      agent.set("service.image", relay.image()).set("registry.url", "http://127.0.0.1:" + relay.port);
+    }
     agent.start();
     String id = agent.deploy(new JsonObject().put("tag", tag));
 

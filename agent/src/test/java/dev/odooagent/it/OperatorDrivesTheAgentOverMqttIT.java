@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.Test;
  * tag events, pin and unpin, command results, the retained status and its last will, and a broker restarted mid-run.
  * Each test first brings the service to the version it starts from, through the admin API.
  */
+// exclusive: it restarts the bed's broker, which the other MQTT ITs are connected to, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class OperatorDrivesTheAgentOverMqttIT {
   static final String HOST = "it-ev-mqtt";
   /** Unique per run, under the odoo/ tree the test bed's ACL grants to the agent and the operator. */

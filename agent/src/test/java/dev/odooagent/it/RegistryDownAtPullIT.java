@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Test;
  * flight. The deploy is refused with nothing changed, within deploy.pull_timeout; when the registry is back, the next
  * trigger deploys.
  */
+// exclusive: it stops the bed's registry, which every other IT pulls from, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class RegistryDownAtPullIT {
   OdooFixture odoo;
   AgentProcess agent;
