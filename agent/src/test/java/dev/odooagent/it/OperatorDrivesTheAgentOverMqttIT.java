@@ -30,8 +30,6 @@ import org.junit.jupiter.api.Test;
  * tag events, pin and unpin, command results, the retained status and its last will, and a broker restarted mid-run.
  * Each test first brings the service to the version it starts from, through the admin API.
  */
-// exclusive: it restarts the bed's broker, which the other MQTT ITs are connected to, so it runs alone (agent/pom.xml)
-@Tag("exclusive")
 class OperatorDrivesTheAgentOverMqttIT {
   static final String HOST = "it-ev-mqtt";
   /** Unique per run, under the odoo/ tree the test bed's ACL grants to the agent and the operator. */
@@ -208,7 +206,9 @@ class OperatorDrivesTheAgentOverMqttIT {
     assertNull(s.getValue("pinned"));
   }
 
+  /** Exclusive: it restarts the bed's broker, which other ITs are connected to, so it runs alone (agent/pom.xml). */
   @Test
+  @Tag("exclusive")
   void afterABrokerRestartTheAgentReconnectsAndACommandExecutesExactlyOnce() throws IOException {
     startFrom("v1");
     try {

@@ -16,8 +16,6 @@ import org.junit.jupiter.api.Test;
  * flight. The deploy is refused with nothing changed, within deploy.pull_timeout; when the registry is back, the next
  * trigger deploys.
  */
-// exclusive: it stops the bed's registry, which every other IT pulls from, so it runs alone (agent/pom.xml)
-@Tag("exclusive")
 class RegistryDownAtPullIT {
   OdooFixture odoo;
   AgentProcess agent;
@@ -67,7 +65,9 @@ class RegistryDownAtPullIT {
     assertEquals(TestBed.digest("v2"), odoo.runningDigest());
   }
 
+  /** Exclusive: it stops the bed's registry, which every other IT pulls from, so it runs alone (agent/pom.xml). */
   @Test
+  @Tag("exclusive")
   void registryThatDiesMidPullRefusesTheDeployAndTheNextTriggerDeploysWhenItIsBack() throws Exception {
     String before = startWithRelay("regdie", 18124);
     String schema = TestBed.schema(odoo.database);
