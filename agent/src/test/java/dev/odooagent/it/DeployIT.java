@@ -209,7 +209,7 @@ class DeployIT extends OneOdooScenario {
     fixture("burst", 9, false).fresh("v1").start("v1");
     Path secret = Files.createTempFile("gh", ".secret");
     Files.writeString(secret, "it-burst-secret");
-    agentFor(odoo).set("deploy.coalesce_window", "2s").set("webhooks.github_secret_file", secret.toString())
+    agentFor(odoo).set("deploy.coalesce_window", "5s").set("webhooks.github_secret_file", secret.toString())
         .set("webhooks.github_image", "ghcr.io/jgtolentino/odoo-ce").set("webhooks.rate_limit", "100").start();
     String template = Files.readString(Path.of(getClass().getResource("/github/package-published-container.json").toURI()));
     String fixtureTag = new JsonObject(template).getJsonObject("package").getJsonObject("package_version")
@@ -226,7 +226,9 @@ class DeployIT extends OneOdooScenario {
           Webhooks.githubSignature("it-burst-secret", body)), body);
       assertEquals(202, r.status(), "trigger " + i + " replacing fixture tag " + fixtureTag + ": " + r.body());
     }
-    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 1000, "the burst was sent within 1 s");
+    // the premise, with a second to spare: the whole burst falls within one settle window (10 posts took over 1 s on a
+    // machine busy with other ITs, so the window is 5 s rather than the default 2 s)
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 4000, "the burst was sent within 4 s");
 
     TestBed.await("the burst's deploy to finish", Duration.ofSeconds(90), () ->
         agent.history().size() == 1 && !agent.status().getBoolean("deploy_in_progress"));
