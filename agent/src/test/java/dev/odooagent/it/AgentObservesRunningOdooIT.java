@@ -24,10 +24,13 @@ import org.junit.jupiter.api.Test;
 class AgentObservesRunningOdooIT {
   static OdooFixture odoo;
   static AgentProcess agent;
+  /** 127.0.0.1:9780, which the bed's Prometheus scrapes, held from first to last test: other ITs need it too. */
+  static AutoCloseable port;
 
   @BeforeAll
   static void up() throws IOException {
-    odoo = new OdooFixture("it-observe", "it_observe", 18169, false).fresh("latest").start("latest");
+    port = TestBed.holdPort(9780);
+    odoo = new OdooFixture("it-observe", "it_observe", 18171, false).fresh("latest").start("latest");
     // The test bed's Prometheus scrapes 127.0.0.1:9780, so this agent takes the default admin port.
     agent = new AgentProcess("observe", odoo, 9780, 19181).set("deploy.health_interval", "1s").start();
     await("first observation", Duration.ofSeconds(20), () -> agent.metric("odoo_up{host=\"it-observe\"}") == 1.0);
@@ -49,12 +52,18 @@ class AgentObservesRunningOdooIT {
   }
 
   @AfterAll
-  static void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
+  static void down() throws Exception {
+    try {
+      if (agent != null) {
+        agent.close();
+      }
+      if (odoo != null) {
+        odoo.close();
+      }
+    } finally {
+      if (port != null) {
+        port.close();
+      }
     }
   }
 

@@ -9,20 +9,38 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. */
+/**
+ * The agent is killed with SIGKILL inside each step; restarted, it converges and leaks nothing. Each step's scenario
+ * has a container, database and ports of its own, so they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class CrashRecoveryIT extends OneOdooScenario {
-  static final int PORT = 18061;
+  /** The steps killed in, in order: a step's place gives its container it-crash-N on 18020 + N, its agent 19020/19030 + N. */
+  static final List<String> STEPS = List.of("pull", "check database", "stop old", "snapshot", "upgrade", "start new",
+      "await healthy", "rollback", "commit");
+  /** The pull step's own way to the registry, so that the reference it removes is no other test's. */
+  RegistryProxy relay;
 
+  @AfterEach
+  void relayDown() {
+    if (relay != null) {
+      relay.close();
+      TestBed.dockerQuiet("rmi", relay.image() + "@" + TestBed.digest("v2"));
+    }
+  }
 
   /** The one-shot container (by role) that is paused to hold a kill inside a step that is otherwise too quick to hit. */
   private static final java.util.Map<String, String> PAUSED_ONE_SHOT = java.util.Map.of("check database", "check", "commit", "drop");
 
   /** Running containers publishing the service port: never more than one. */
-  private static int holdersOfThePort() {
-    String out = docker("ps", "-q", "--filter", "publish=" + PORT).strip();
+  private static int holdersOfThePort(int port) {
+    String out = docker("ps", "-q", "--filter", "publish=" + port).strip();
     return out.isEmpty() ? 0 : out.split("\n").length;
   }
 
@@ -38,13 +56,17 @@ class CrashRecoveryIT extends OneOdooScenario {
       "rollback,      never-healthy, rolled_back",
       "commit,        v2,            success"})
   void agentKilledInAStepConvergesOnRestart(String step, String tag, String outcome) throws Exception {
-    odoo = new OdooFixture("it-crash", "it_crash", PORT, false).fresh("v1").start("v1");
+    int slot = STEPS.indexOf(step);
+    odoo = new OdooFixture("it-crash-" + slot, "it_crash_" + slot, 18020 + slot, false).fresh("v1").start("v1");
     String schema = TestBed.schema(odoo.database);
+    agent = new AgentProcess("crash-" + slot, odoo, 19020 + slot, 19030 + slot).set("deploy.health_timeout", step.equals("rollback") ? "6s" : "40s");
     if (step.equals("pull")) {
-      // drop the local reference by digest so the agent must really pull
-      TestBed.dockerQuiet("rmi", TestBed.image() + "@" + TestBed.digest(tag));
+      // through a relay of its own, whose reference by digest it drops so the agent must really pull: removing the
+      // bed's own reference would pull the rug from under the ITs running beside this one
+      relay = new RegistryProxy(15061, Integer.parseInt(TestBed.env("REGISTRY").replaceAll(".*:", "")), false);
+      TestBed.dockerQuiet("rmi", relay.image() + "@" + TestBed.digest(tag));
+      agent.set("service.image", relay.image()).set("registry.url", "http://127.0.0.1:" + relay.port);
     }
-    agent = new AgentProcess("crash", odoo, 19061, 19071).set("deploy.health_timeout", step.equals("rollback") ? "6s" : "40s");
     agent.start();
     String id = agent.deploy(new JsonObject().put("tag", tag));
 
@@ -62,12 +84,12 @@ class CrashRecoveryIT extends OneOdooScenario {
       agent.kill9();
     }
     String lastStep = agent.journal().get(agent.journal().size() - 1).getString("step");
-    assertTrue(holdersOfThePort() <= 1, "two containers hold the port after the kill");
+    assertTrue(holdersOfThePort(odoo.port) <= 1, "two containers hold the port after the kill");
 
     AtomicInteger maxHolders = new AtomicInteger();
     agent.start();
     TestBed.await("the interrupted deploy's verdict after restart", Duration.ofSeconds(120), () -> {
-      maxHolders.accumulateAndGet(holdersOfThePort(), Math::max);
+      maxHolders.accumulateAndGet(holdersOfThePort(odoo.port), Math::max);
       return agent.history().stream().map(o -> (JsonObject) o).anyMatch(d -> id.equals(d.getString("id")))
           && !agent.status().getBoolean("deploy_in_progress");
     });
@@ -97,7 +119,7 @@ class CrashRecoveryIT extends OneOdooScenario {
     assertEquals(List.of(), odoo.copies(), "no safety copy is left");
     if (outcome.equals("rolled_back")) {
       String reason = step.equals("rollback") ? "health_failed" : "recovery";
-      assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-crash\",reason=\"" + reason + "\"}"), agent.log());
+      assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"" + odoo.name + "\",reason=\"" + reason + "\"}"), agent.log());
     }
   }
 }

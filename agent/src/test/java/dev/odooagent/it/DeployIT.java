@@ -15,14 +15,33 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Issue 3: health-gated upgrades with automatic rollback of image, database and filestore, on the real test bed. */
+/**
+ * Issue 3: health-gated upgrades with automatic rollback of image, database and filestore, on the real test bed. Each
+ * scenario has a container, database and ports of its own, so they run side by side.
+ */
+@Execution(ExecutionMode.CONCURRENT)
 class DeployIT extends OneOdooScenario {
+  /** This scenario's stand-in Odoo, {@code it-dep-NAME} on port 18040 + slot. */
+  private OdooFixture fixture(String name, int slot, boolean hostNetwork) {
+    odoo = new OdooFixture("it-dep-" + name, "it_dep_" + name.replace('-', '_'), 18040 + slot, hostNetwork);
+    return odoo;
+  }
+
+  /** The agent for the fixture: host_id as the container's name, admin and webhook ports 19040 and 19050 + slot. */
   private AgentProcess agentFor(OdooFixture fixture) throws IOException {
-    agent = new AgentProcess("deploy", fixture, 19060, 19070);
+    int slot = fixture.port - 18040;
+    agent = new AgentProcess(fixture.name.substring("it-".length()), fixture, 19040 + slot, 19050 + slot);
     return agent;
+  }
+
+  /** A series of this scenario's agent, whose host label is its container's name. */
+  private double metric(String name, String labels) {
+    return agent.metric(name + "{host=\"" + odoo.name + "\"," + labels + "}");
   }
 
   /** What an operator configured on a container, as docker inspect shows it: everything but the image and derived fields. */
@@ -64,14 +83,14 @@ class DeployIT extends OneOdooScenario {
   private void assertNothingLeaks() {
     assertEquals(List.of(odoo.name), odoo.containers(), "only the service container is left");
     assertEquals(List.of(), odoo.copies(), "no safety copy is left");
-    assertEquals("", docker("ps", "-aq", "--filter", "label=odoo-agent.role", "--filter", "name=^/" + odoo.name).strip(),
+    assertEquals("", docker("ps", "-aq", "--filter", "label=odoo-agent.role", "--filter", "name=" + odoo.namePattern()).strip(),
         "no one-shot container is left");
   }
 
   @ParameterizedTest(name = "host network: {0}")
   @ValueSource(booleans = {false, true})
   void v1ToV2UpgradesTheChangedModuleAndKeepsTheContainerConfig(boolean hostNetwork) throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", hostNetwork ? 18068 : 18060, hostNetwork).fresh("v1").start("v1");
+    fixture(hostNetwork ? "host" : "bridge", hostNetwork ? 1 : 0, hostNetwork).fresh("v1").start("v1");
     String oldId = docker("inspect", "--format", "{{.Id}}", odoo.name).strip();
     JsonObject before = operatorConfig(odoo.name, oldId.substring(0, 12));
     agentFor(odoo).start();
@@ -92,13 +111,13 @@ class DeployIT extends OneOdooScenario {
     assertEquals(odoo.startedDigest, status.getJsonObject("previous").getString("digest"));
     assertEquals("success", status.getJsonObject("last_deploy").getString("outcome"));
     assertEquals("success", agent.history().getJsonObject(0).getString("outcome"));
-    assertEquals(1.0, agent.metric("odoo_agent_deployments_total{host=\"it-deploy\",outcome=\"success\"}"));
+    assertEquals(1.0, metric("odoo_agent_deployments_total", "outcome=\"success\""));
     assertNothingLeaks();
   }
 
   @Test
   void failedUpgradeRollsBackAndRestoresDatabaseAndFilestore() throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v2").start("v2");
+    fixture("fails", 2, false).fresh("v2").start("v2");
     String schema = TestBed.schema(odoo.database);
     String rows = odoo.modules();
     List<String> files = odoo.filestore();
@@ -112,7 +131,7 @@ class DeployIT extends OneOdooScenario {
     assertEquals(schema, TestBed.schema(odoo.database), "schema restored");
     assertEquals(rows, odoo.modules(), "rows restored");
     assertEquals(files, odoo.filestore(), "filestore restored");
-    assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"upgrade_failed\"}"));
+    assertEquals(1.0, metric("odoo_agent_rollbacks_total", "reason=\"upgrade_failed\""));
     assertEquals("rolled_back", agent.status().getJsonObject("last_deploy").getString("outcome"));
     assertTrue(agent.log().contains("rolling back (upgrade_failed)"));
     assertNothingLeaks();
@@ -121,7 +140,7 @@ class DeployIT extends OneOdooScenario {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"never-healthy", "crash-after-start", "flapping"})
   void unhealthyImageRollsBackAndRestoresDatabase(String variant) throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    fixture(variant, 3 + List.of("never-healthy", "crash-after-start", "flapping").indexOf(variant), false).fresh("v1").start("v1");
     String schema = TestBed.schema(odoo.database);
     List<String> files = odoo.filestore();
     // 14 passes 500 ms apart: the gate spans 7 s, longer than crash-after-start's 5 s.
@@ -135,7 +154,7 @@ class DeployIT extends OneOdooScenario {
     assertEquals(OdooFixture.V1_MODULES, odoo.customModules(), "the upgrade to ipai_core 18.0.1.1.0 was undone");
     assertEquals(schema, TestBed.schema(odoo.database));
     assertEquals(files, odoo.filestore());
-    assertEquals(1.0, agent.metric("odoo_agent_rollbacks_total{host=\"it-deploy\",reason=\"health_failed\"}"));
+    assertEquals(1.0, metric("odoo_agent_rollbacks_total", "reason=\"health_failed\""));
     TestBed.await("the observer to see the old container healthy", Duration.ofSeconds(10),
         () -> "pass".equals(agent.status().getString("health")));
     assertNothingLeaks();
@@ -143,7 +162,7 @@ class DeployIT extends OneOdooScenario {
 
   @Test
   void slowStartWithinTheTimeoutCommits() throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    fixture("slow", 6, false).fresh("v1").start("v1");
     agentFor(odoo).set("deploy.health_timeout", "60s").start();
 
     JsonObject d = agent.awaitVerdict(agent.deploy(new JsonObject().put("tag", "slow-start")), Duration.ofSeconds(120));
@@ -155,7 +174,7 @@ class DeployIT extends OneOdooScenario {
 
   @Test
   void hangingUpgradeIsKilledAtTheTimeoutAndRolledBack() throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    fixture("hangs", 7, false).fresh("v1").start("v1");
     String schema = TestBed.schema(odoo.database);
     agentFor(odoo).set("deploy.upgrade_timeout", "8s").start();
 
@@ -170,7 +189,7 @@ class DeployIT extends OneOdooScenario {
 
   @Test
   void missingDatabaseIsRefusedBeforeAnythingIsStopped() throws IOException {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    fixture("nodb", 8, false).fresh("v1").start("v1");
     String before = docker("inspect", "--format", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", odoo.name).strip();
     agentFor(odoo).set("service.database", "it_dep_missing").start();
 
@@ -187,10 +206,10 @@ class DeployIT extends OneOdooScenario {
 
   @Test
   void aBurstOfTenTriggersDeploysOnlyTheLast() throws Exception {
-    odoo = new OdooFixture("it-dep", "it_dep", 18060, false).fresh("v1").start("v1");
+    fixture("burst", 9, false).fresh("v1").start("v1");
     Path secret = Files.createTempFile("gh", ".secret");
     Files.writeString(secret, "it-burst-secret");
-    agentFor(odoo).set("deploy.coalesce_window", "2s").set("webhooks.github_secret_file", secret.toString())
+    agentFor(odoo).set("deploy.coalesce_window", "5s").set("webhooks.github_secret_file", secret.toString())
         .set("webhooks.github_image", "ghcr.io/jgtolentino/odoo-ce").set("webhooks.rate_limit", "100").start();
     String template = Files.readString(Path.of(getClass().getResource("/github/package-published-container.json").toURI()));
     String fixtureTag = new JsonObject(template).getJsonObject("package").getJsonObject("package_version")
@@ -207,14 +226,16 @@ class DeployIT extends OneOdooScenario {
           Webhooks.githubSignature("it-burst-secret", body)), body);
       assertEquals(202, r.status(), "trigger " + i + " replacing fixture tag " + fixtureTag + ": " + r.body());
     }
-    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 1000, "the burst was sent within 1 s");
+    // the premise, with a second to spare: the whole burst falls within one settle window (10 posts took over 1 s on a
+    // machine busy with other ITs, so the window is 5 s rather than the default 2 s)
+    assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 4000, "the burst was sent within 4 s");
 
     TestBed.await("the burst's deploy to finish", Duration.ofSeconds(90), () ->
         agent.history().size() == 1 && !agent.status().getBoolean("deploy_in_progress"));
     JsonObject d = agent.history().getJsonObject(0);
     assertEquals("success", d.getString("outcome"), d.encode());
     assertEquals("v2", d.getJsonObject("to").getString("tag"), "the last trigger won");
-    assertEquals(9.0, agent.metric("odoo_agent_deployments_total{host=\"it-deploy\",outcome=\"skipped\"}"));
+    assertEquals(9.0, metric("odoo_agent_deployments_total", "outcome=\"skipped\""));
     assertEquals(Set.of("success"), Set.of(d.getString("outcome")));
     assertEquals(d.getJsonObject("to").getString("digest"), odoo.runningDigest());
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -12,6 +13,8 @@ import org.junit.jupiter.api.Test;
  * container and starts it again (its restart policy is compose's unless-stopped): the gate counts that as a restart,
  * the deploy rolls back, and the agent's engine client needs no restart of its own.
  */
+// exclusive: it restarts the bed's dockerd, which every other IT runs on, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class DockerdRestartDuringGateIT extends OneOdooScenario {
   @Test
   void engineRestartDuringTheGateRollsBackAndTheNextDeployWorks() throws Exception {

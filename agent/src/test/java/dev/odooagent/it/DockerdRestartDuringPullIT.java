@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.Test;
  * relay) so that it is surely in flight; the engine restart cuts the agent's pull stream. The deploy is refused with
  * nothing changed, and the same agent process deploys once the registry answers.
  */
+// exclusive: it restarts the bed's dockerd, which every other IT runs on, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class DockerdRestartDuringPullIT {
   OdooFixture odoo;
   AgentProcess agent;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -11,6 +12,8 @@ import org.junit.jupiter.api.Test;
  * one-shot (it has no restart policy); the deploy rolls back, waiting for the engine to answer again, and puts back
  * the database from the safety copy and the old container.
  */
+// exclusive: it restarts the bed's dockerd, which every other IT runs on, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class DockerdRestartDuringUpgradeIT extends OneOdooScenario {
   @Test
   void engineRestartDuringTheUpgradeRollsBackAndRestoresTheDatabase() throws Exception {

@@ -12,12 +12,15 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Issue 4, the registry stopped mid-run: resolves retry with backoff, the circuit breaker opens, and once the registry
  * is back the poll (the breaker's half-open trial) finds the channel head not running and deploys it.
  */
+// exclusive: it stops the bed's registry, which every other IT pulls from, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class EventsRegistryOutageIT {
   /** The registry resilience defaults (Resilience.Settings.defaults): 4 attempts, waits 0.5 s × 2^n ± 50 %. */
   static final Duration LEAST_BACKOFF = Duration.ofMillis(250 + 500 + 1000);

@@ -114,7 +114,8 @@ final class OdooFixture implements AutoCloseable {
     run.add(TestBed.ref(tag));
     docker(run.toArray(String[]::new));
     String probe = published ? healthUrl() : "http://" + address() + ":8069/web/health?db_server_status=1";
-    TestBed.await(name + " healthy at " + probe, java.time.Duration.ofSeconds(60), () ->
+    // generous: ITs run side by side on two cores, and Odoo's first start is the busiest moment of a fixture
+    TestBed.await(name + " healthy at " + probe, java.time.Duration.ofSeconds(120), () ->
         TestBed.exec(List.of("curl", "-sf", probe), java.util.Map.of(), java.time.Duration.ofSeconds(5)).code() == 0);
     startedDigest = runningDigest();
     return this;
@@ -158,9 +159,10 @@ final class OdooFixture implements AutoCloseable {
     }
   }
 
-  /** Names of all containers whose name starts with this fixture's name (service, aside, one-shots). */
+  /** Names of this fixture's containers: the service and the agent's aside and one-shot ones ({@code name__...}). */
   List<String> containers() {
-    String out = docker("ps", "-a", "--filter", "name=^/" + name, "--format", "{{.Names}}").strip();
+    // not a bare prefix: it-op's would take in it-ops's containers, which a concurrent IT owns
+    String out = docker("ps", "-a", "--filter", "name=" + namePattern(), "--format", "{{.Names}}").strip();
     return out.isEmpty() ? List.of() : List.of(out.split("\n"));
   }
 
@@ -182,6 +184,11 @@ final class OdooFixture implements AutoCloseable {
   /** Module versions in ir_module_module, as "name=version" lines. */
   String modules() {
     return psql(database, "SELECT name || '=' || latest_version FROM ir_module_module ORDER BY name");
+  }
+
+  /** The docker name filter (a regular expression) that matches {@link #containers()}. */
+  String namePattern() {
+    return "^/" + name + "(__.*)?$";
   }
 
   void removeAll() {

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -205,7 +206,9 @@ class OperatorDrivesTheAgentOverMqttIT {
     assertNull(s.getValue("pinned"));
   }
 
+  /** Exclusive: it restarts the bed's broker, which other ITs are connected to, so it runs alone (agent/pom.xml). */
   @Test
+  @Tag("exclusive")
   void afterABrokerRestartTheAgentReconnectsAndACommandExecutesExactlyOnce() throws IOException {
     startFrom("v1");
     try {

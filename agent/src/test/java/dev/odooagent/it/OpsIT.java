@@ -33,9 +33,12 @@ class OpsIT {
   static final Path ROOT = Path.of(System.getProperty("project.root", ".."));
   static OdooFixture odoo;
   static AgentProcess agent;
+  /** 127.0.0.1:9780, which the bed's Prometheus scrapes, held from first to last test: other ITs need it too. */
+  static AutoCloseable port;
 
   @BeforeAll
   static void up() throws IOException {
+    port = TestBed.holdPort(9780);
     odoo = new OdooFixture("it-ops", "it_ops", 18170, false).fresh("v1").start("v1");
     // the test bed's Prometheus scrapes 127.0.0.1:9780 every second
     agent = new AgentProcess("ops", odoo, 9780, 19182).start();
@@ -48,12 +51,18 @@ class OpsIT {
   }
 
   @AfterAll
-  static void down() throws InterruptedException {
-    if (agent != null) {
-      agent.close();
-    }
-    if (odoo != null) {
-      odoo.close();
+  static void down() throws Exception {
+    try {
+      if (agent != null) {
+        agent.close();
+      }
+      if (odoo != null) {
+        odoo.close();
+      }
+    } finally {
+      if (port != null) {
+        port.close();
+      }
     }
   }
 

@@ -11,12 +11,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The bed's real PostgreSQL goes away: in the middle of a module upgrade (the rollback waits the outage out and
  * restores the database), and before a deploy starts (refused before anything is stopped).
  */
+// exclusive: it stops the bed's PostgreSQL, which every other IT's Odoo uses, so it runs alone (agent/pom.xml)
+@Tag("exclusive")
 class PostgresOutageDuringUpgradeIT extends OneOdooScenario {
   /** Runs before the fixture's own clean-up, which needs the database. */
   @AfterEach

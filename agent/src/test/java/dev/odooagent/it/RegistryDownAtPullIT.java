@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,7 +65,9 @@ class RegistryDownAtPullIT {
     assertEquals(TestBed.digest("v2"), odoo.runningDigest());
   }
 
+  /** Exclusive: it stops the bed's registry, which every other IT pulls from, so it runs alone (agent/pom.xml). */
   @Test
+  @Tag("exclusive")
   void registryThatDiesMidPullRefusesTheDeployAndTheNextTriggerDeploysWhenItIsBack() throws Exception {
     String before = startWithRelay("regdie", 18124);
     String schema = TestBed.schema(odoo.database);

@@ -24,6 +24,8 @@ class RegistryPushNotificationDeploysIT {
     OdooFixture fixture = new OdooFixture("it-ev-reg", "it_ev_reg", 18261, false);
     EventsSupport.Registry registry = new EventsSupport.Registry();
     AgentProcess hooked = null;
+    // other ITs may need 9781 too: they take turns
+    AutoCloseable port = TestBed.holdPort(9781);
     try {
       fixture.fresh("v1").start("v1");
       hooked = new AgentProcess("ev-reg", fixture, 19261, 9781)
@@ -51,6 +53,7 @@ class RegistryPushNotificationDeploysIT {
       if (hooked != null) {
         hooked.close();
       }
+      port.close();
       fixture.close();
       TestBed.dockerQuiet("rmi", ref);
       if (pushed != null) {

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.odooagent.Await;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -100,7 +103,8 @@ public final class TestBed {
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
-        fail("command timed out after " + timeout + ": " + cmd);
+        // an exception, not a failure: inside await() a probe that timed out on a loaded machine means "not yet"
+        throw new IllegalStateException("command timed out after " + timeout + ": " + cmd);
       }
       Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
       Files.deleteIfExists(out);
@@ -160,6 +164,24 @@ public final class TestBed {
 
   static boolean databaseExists(String db) {
     return psql("postgres", "SELECT count(*) FROM pg_database WHERE datname = '" + db + "'").equals("1");
+  }
+
+  /**
+   * Holds one of the bed's fixed ports until closed (its Prometheus scrapes an agent on 9780, its registry notifies
+   * 9781), waiting while an IT in another JVM holds it: ITs run side by side in several JVMs (agent/pom.xml).
+   */
+  static AutoCloseable holdPort(int port) {
+    try {
+      FileChannel channel = FileChannel.open(Path.of("/tmp/odoo-it-port-" + port + ".lock"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE);
+      FileLock lock = channel.lock();
+      return () -> {
+        lock.release();
+        channel.close();
+      };
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot lock /tmp/odoo-it-port-" + port + ".lock", e);
+    }
   }
 
   /** Waits for a condition, polling every 200 ms; an exception from it means "not yet". Fails naming {@code what}. */
