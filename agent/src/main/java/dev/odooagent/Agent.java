@@ -7,9 +7,11 @@ import dev.odooagent.deploy.Commands;
 import dev.odooagent.deploy.Deployer;
 import dev.odooagent.deploy.Engine;
 import dev.odooagent.deploy.GateHooks;
+import dev.odooagent.deploy.HealthGate;
 import dev.odooagent.deploy.Journal;
 import dev.odooagent.deploy.Resolver;
 import dev.odooagent.deploy.StateStore;
+import dev.odooagent.docker.DockerEngine;
 import dev.odooagent.docker.DockerJavaEngine;
 import dev.odooagent.docker.RegistryAuth;
 import dev.odooagent.event.EventCounter;
@@ -34,6 +36,7 @@ import dev.odooagent.registry.RegistryClient;
 import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,11 +57,34 @@ public final class Agent extends VerticleBase {
   /** How often a version pending its maintenance window is checked (the window opening releases it). */
   private static final Duration PENDING_CHECK = Duration.ofSeconds(30);
 
+  /** The container engine and the health gate an agent drives: Docker's and Odoo's own, or stand-ins (the fleet simulation). */
+  public interface Backends {
+    /** The container engine for {@code cfg}. */
+    DockerEngine docker(Vertx vertx, AgentConfig cfg);
+
+    /** The gate a new container must pass; {@code probe} asks the service's health URL. */
+    HealthGate gate(Vertx vertx, AgentConfig cfg, DockerEngine docker, HealthProbe probe);
+  }
+
+  /** dockerd at docker.host, and Odoo's health endpoint. */
+  public static final Backends REAL = new Backends() {
+    @Override
+    public DockerEngine docker(Vertx vertx, AgentConfig cfg) {
+      return new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
+    }
+
+    @Override
+    public HealthGate gate(Vertx vertx, AgentConfig cfg, DockerEngine docker, HealthProbe probe) {
+      return new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold());
+    }
+  };
+
   private final AgentConfig cfg;
   private final String version;
+  private final Backends backends;
   private final Metrics metrics;
   private final List<Runnable> stops = new ArrayList<>();
-  private DockerJavaEngine docker;
+  private DockerEngine docker;
   private OdooObserver observer;
   private AdminServer admin;
   private WebhookServer webhooks;
@@ -68,15 +94,21 @@ public final class Agent extends VerticleBase {
 
   /** An agent for {@code cfg}; deploy it on a Vert.x instance to start it. */
   public Agent(AgentConfig cfg, String version) {
+    this(cfg, version, REAL);
+  }
+
+  /** An agent for {@code cfg} that drives {@code backends}. */
+  public Agent(AgentConfig cfg, String version, Backends backends) {
     this.cfg = cfg;
     this.version = version;
+    this.backends = backends;
     this.metrics = new Metrics(cfg.hostId(), version);
   }
 
   /** Connects to the engine, finds the service container, binds the listeners, connects MQTT and reconciles the journal. */
   @Override
   public Future<Void> start() {
-    docker = new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
+    docker = backends.docker(vertx, cfg);
     return docker.ping()
         .compose(api -> docker.inspectContainer(cfg.service().container()))
         .compose(found -> {
@@ -131,7 +163,7 @@ public final class Agent extends VerticleBase {
     EventCounter counter = (source, result) -> metrics.event(source.label(), result);
     TriggerPolicy policy = new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern());
     Deployer deployer = new Deployer(vertx, cfg, docker, resolver,
-        new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold()),
+        backends.gate(vertx, cfg, docker, probe),
         new GateHooks(vertx, cfg.deploy().gateHooks(), cfg.deploy().gateTimeout()), journal, store, metrics,
         event -> {
           if (mqtt != null) {
@@ -164,6 +196,11 @@ public final class Agent extends VerticleBase {
         this::runningDigest, engine, counter);
     poller.start();
     stops.add(poller::stop);
+  }
+
+  /** What {@code /status} answers; read it on the agent's context. */
+  public JsonObject status() {
+    return engine.status();
   }
 
   /** Remembers what runs when the agent first sees it, so status and history name its tag. */
@@ -263,8 +300,8 @@ public final class Agent extends VerticleBase {
     return m.compose(x -> admin == null ? Future.succeededFuture() : admin.stop())
         .compose(x -> webhooks == null ? Future.succeededFuture() : webhooks.stop())
         .onComplete(x -> {
-          if (docker != null) {
-            docker.close();
+          if (docker instanceof DockerJavaEngine d) {
+            d.close();
           }
         });
   }
