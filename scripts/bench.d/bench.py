@@ -1312,9 +1312,19 @@ def report(b, out_path, partial):
       " (about 2 MB/s of warnings before).")
     w("- The launcher's JVM flags, above.")
     w("")
+    L.extend(fleet_section(out_path))
     with open(out_path, "w") as f:
         f.write("\n".join(L))
     return missed
+
+
+def fleet_section(out_path):
+    """The Fleet simulation section that scripts/fleet-sim wrote into BENCHMARKS.md, kept as it was."""
+    path = os.path.join(os.path.dirname(out_path), "BENCHMARKS.md")
+    if not os.path.exists(path):
+        return []
+    m = re.search(r"<!-- fleet-sim:begin.*?<!-- fleet-sim:end -->", open(path).read(), re.S)
+    return m.group(0).split("\n") + [""] if m else []
 
 
 def overhead_reason(o):

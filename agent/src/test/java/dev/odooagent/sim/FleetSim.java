@@ -121,6 +121,7 @@ public final class FleetSim {
       e.printStackTrace();
       code = 1;
     } finally {
+      result.put("missed", new JsonArray(Report.misses(result)));
       Files.writeString(s.out, result.encodePrettily(), StandardCharsets.UTF_8);
       Path md = Path.of(s.out.toString().replaceAll("\\.json$", "") + ".md");
       Files.writeString(md, Report.markdown(result, s.command, s.waves), StandardCharsets.UTF_8);
