@@ -16,6 +16,7 @@ import dev.odooagent.docker.DockerJavaEngine;
 import dev.odooagent.docker.RegistryAuth;
 import dev.odooagent.event.EventCounter;
 import dev.odooagent.event.Poller;
+import dev.odooagent.fleet.HostGate;
 import dev.odooagent.event.WebhookServer;
 import dev.odooagent.http.AdminServer;
 import dev.odooagent.http.DeployFeed;
@@ -29,6 +30,7 @@ import dev.odooagent.odoo.HealthProbe;
 import dev.odooagent.odoo.Observation;
 import dev.odooagent.odoo.OdooHealthGate;
 import dev.odooagent.odoo.OdooObserver;
+import dev.odooagent.policy.FleetGate;
 import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import dev.odooagent.registry.ImageRef;
@@ -91,6 +93,8 @@ public final class Agent extends VerticleBase {
   private MqttBridge mqtt;
   private Engine engine;
   private StateStore store;
+  private Resolver resolver;
+  private FleetGate fleet = FleetGate.ALONE;
 
   /** An agent for {@code cfg}; deploy it on a Vert.x instance to start it. */
   public Agent(AgentConfig cfg, String version) {
@@ -152,9 +156,17 @@ public final class Agent extends VerticleBase {
         vertx.runOnContext(v -> observer.observe());
       }
     });
-    Resolver resolver = resolver();
+    resolver = resolver();
     DeployFeed feed = new DeployFeed(vertx);
     Verdicts verdicts = new Verdicts(vertx, cfg.hostId(), limit -> engine.history(limit)).listen(feed::verdict);
+    if (cfg.fleet().enabled()) {
+      fleet = new HostGate(cfg.fleet().group(), cfg.fleet().wave(), cfg.fleet().soak(), cfg.fleet().waveTimeout());
+      verdicts.listen(v -> {
+        if ("rolled_back".equals(v.outcome()) && v.to() != null && v.to().digest() != null && mqtt != null) {
+          mqtt.publishRolledBack(v.to().digest(), v.reason() == null ? "rolled back" : v.reason());
+        }
+      });
+    }
     if (cfg.notifications().webhookUrl() != null) {
       Notifier notifier = new Notifier(vertx, cfg.notifications().webhookUrl(), cfg.notifications().on(), secrets(), metrics, Notifier.BACKOFF);
       verdicts.listen(notifier::send);
@@ -180,7 +192,7 @@ public final class Agent extends VerticleBase {
         machine, policy, cfg.service().image(), registryAuth());
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
         policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow(),
-        new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC());
+        new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC()).withFleet(fleet);
     admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken()).withFeed(feed);
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
@@ -191,6 +203,19 @@ public final class Agent extends VerticleBase {
       mqtt = new MqttBridge(vertx, new MqttSettings(m.url().toString(), m.username(), reveal(m.password()), m.caFile(),
           m.topicPrefix(), cfg.hostId(), m.commandSecret() == null ? null : m.commandSecret().bytes(), cfg.stateDir(),
           cfg.service().image()), engine, counter, this::command, engine::status);
+      if (fleet instanceof HostGate gate) {
+        mqtt.withFleet(cfg.fleet().group(), cfg.fleet().wave(), cfg.fleet().soak(), gate, new MqttBridge.FleetListener() {
+          @Override
+          public void gateChanged() {
+            engine.releaseDue();
+          }
+
+          @Override
+          public void rolledBack(String digest, String host, String reason) {
+            refuseForTheGroup(digest, host, reason);
+          }
+        });
+      }
     }
     Poller poller = new Poller(vertx, cfg.service().track(), cfg.registry().pollInterval(), resolver::digestOf,
         this::runningDigest, engine, counter);
@@ -201,6 +226,16 @@ public final class Agent extends VerticleBase {
   /** What {@code /status} answers; read it on the agent's context. */
   public JsonObject status() {
     return engine.status();
+  }
+
+  /** Records a digest that another host of the fleet group rolled back, so that the policy refuses it here too. */
+  private void refuseForTheGroup(String digest, String host, String reason) {
+    if (store.rejectedBy(digest) != null) {
+      return;
+    }
+    String why = TriggerPolicy.FLEET + " group " + cfg.fleet().group() + ": rolled back on host " + host + ": " + reason;
+    LOG.info("fleet {}: {} is refused here: {}", cfg.fleet().group(), digest, why);
+    store.rejected(digest, why).onComplete(x -> engine.releaseDue());
   }
 
   /** Remembers what runs when the agent first sees it, so status and history name its tag. */
@@ -223,6 +258,13 @@ public final class Agent extends VerticleBase {
       metrics.set("odoo_agent_mqtt_connected", mqtt != null && mqtt.connected());
       JsonObject status = engine.status();
       metrics.set("odoo_agent_ready", status.getBoolean("ready"));
+      JsonObject f = status.getJsonObject("fleet");
+      boolean waiting = f != null && f.getBoolean("waiting", false);
+      metrics.set("odoo_agent_fleet_waiting", waiting);
+      if (waiting) {
+        // fleet.wave_timeout is checked by the release; a second is as late as giving up may come
+        engine.releaseDue();
+      }
       if (mqtt != null) {
         String now = status.encode();
         if (!now.equals(last[0])) {
@@ -237,11 +279,11 @@ public final class Agent extends VerticleBase {
   private Future<String> command(Command c) {
     switch (c.action()) {
       case PIN:
-        return engine.pin(c.tag(), c.digest(), "mqtt");
+        return inWaves(c).compose(x -> engine.pin(c.tag(), c.digest(), "mqtt"));
       case UNPIN:
         return engine.unpin("mqtt");
       case DEPLOY:
-        return engine.deploy(c.tag(), c.digest(), false, "mqtt");
+        return inWaves(c).compose(x -> engine.deploy(c.tag(), c.digest(), c.force(), "mqtt"));
       case ROLLBACK:
         return engine.rollback(Commands.RollbackMode.of(c.mode()), "mqtt");
       case APPROVE:
@@ -249,6 +291,23 @@ public final class Agent extends VerticleBase {
       default:
         return Future.succeededFuture(null);
     }
+  }
+
+  /**
+   * A pin or deploy sent to every host ({@code P/all/cmd}) respects the fleet waves unless it says {@code "force": true}:
+   * on a host whose wave may not start that version yet it is refused with the reason. A command to this one host is not.
+   */
+  private Future<Void> inWaves(Command c) {
+    if (!c.toAll() || c.force() || !fleet.gated()) {
+      return Future.succeededFuture();
+    }
+    Future<String> digest = c.digest() != null ? Future.succeededFuture(c.digest()) : resolver.digestOf(c.tag());
+    return digest.compose(d -> {
+      FleetGate.Wait wait = fleet.check(d, java.time.Instant.now());
+      return wait == null ? Future.<Void>succeededFuture() : Future.failedFuture(new IllegalStateException("not on this"
+          + " host yet (fleet.wave " + cfg.fleet().wave() + "): " + wait.reason() + "; P/all/cmd respects the waves,"
+          + " send it with \"force\": true to act on every host at once"));
+    });
   }
 
   private String runningDigest() {

@@ -55,13 +55,12 @@ public final class HostGate implements FleetGate {
     return wave > 0;
   }
 
-  /** Whether this host waits for an earlier wave now (the {@code odoo_agent_fleet_waiting} gauge). */
-  public synchronized boolean waiting() {
-    return waitingDigest != null && last != null && !last.gaveUp();
+  /** Whether this host waits for the earlier waves to be done with {@code heldDigest} (the pending version's). */
+  public synchronized boolean waiting(String heldDigest) {
+    return heldDigest != null && heldDigest.equals(waitingDigest) && last != null && !last.gaveUp();
   }
 
-  /** Stops waiting: the digest it waited for was deployed by an operator, dropped or rejected. */
-  public synchronized void stopWaiting() {
+  private void stopWaiting() {
     waitingDigest = null;
     last = null;
   }
@@ -114,8 +113,8 @@ public final class HostGate implements FleetGate {
   }
 
   @Override
-  public synchronized JsonObject view(Instant now) {
-    boolean waits = waiting();
+  public synchronized JsonObject view(String heldDigest, Instant now) {
+    boolean waits = waiting(heldDigest);
     return new JsonObject().put("group", group).put("wave", wave).put("soak_seconds", soak.toSeconds())
         .put("wave_timeout_seconds", timeout.toSeconds())
         .put("waiting", waits)

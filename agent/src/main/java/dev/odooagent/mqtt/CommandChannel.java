@@ -90,7 +90,8 @@ final class CommandChannel {
   void onCommand(MqttPublishMessage message, byte[] payload) {
     Command command;
     try {
-      command = verifier.verify(payload);
+      Command verified = verifier.verify(payload);
+      command = message.topicName().equals(settings.allCommandTopic()) ? verified.asBroadcast() : verified;
       if (message.isRetain()) {
         throw new CommandRefusedException(command.id(), "command refused: it was published retained, so it would"
             + " be delivered again on every reconnect (publish commands without the retain flag, and clear this one"

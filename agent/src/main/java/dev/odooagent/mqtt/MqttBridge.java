@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's MQTT adapter, assembled from its pieces: the {@link MqttConnection} (persistent session, backoff, last
  * will), the {@link CommandChannel} ({@code P/H/cmd}, {@code P/all/cmd}, results), the {@link TagChannel}
- * ({@code P/tags}) and the {@link StatusChannel} ({@code P/H/status}, {@code P/H/events}).
+ * ({@code P/tags}), the {@link StatusChannel} ({@code P/H/status}, {@code P/H/events}) and, for a host in a fleet
+ * group, the {@link FleetChannel} (records, wave gates, rolled-back digests).
  */
 public final class MqttBridge {
 
@@ -37,6 +38,9 @@ public final class MqttBridge {
   private final CommandChannel commands;
   private final TagChannel tags;
   private final StatusChannel status;
+  private final EventCounter counter;
+  private final Clock clock;
+  private FleetChannel fleet;
 
   /**
    * A bridge on the system clock; nothing happens until {@link #start()}. The sink, the counter, the handler and the
@@ -52,12 +56,42 @@ public final class MqttBridge {
       CommandHandler commands, Supplier<JsonObject> status, Clock clock) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
     this.settings = Objects.requireNonNull(settings, "settings");
-    Objects.requireNonNull(clock, "clock");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.counter = counter;
     this.connection = new MqttConnection(vertx, settings, StatusChannel.offline(settings.hostId()));
     this.status = new StatusChannel(connection, settings, Objects.requireNonNull(status, "status"));
     this.commands = new CommandChannel(connection, settings, Objects.requireNonNull(counter, "counter"),
         Objects.requireNonNull(commands, "commands"), clock, this.status::republish);
     this.tags = new TagChannel(settings, Objects.requireNonNull(sink, "sink"), counter, clock);
+  }
+
+  /**
+   * Joins fleet group {@code group} at {@code wave}: the bridge publishes this host's record and rollbacks, and feeds
+   * {@code gate} with its wave's gate; call before {@link #start()}. The listener runs on the bridge's context.
+   */
+  public MqttBridge withFleet(String group, int wave, Duration soak, dev.odooagent.fleet.HostGate gate,
+      FleetListener listener) {
+    this.fleet = new FleetChannel(connection, settings, group, wave, soak, gate, new FleetChannel.Listener() {
+      @Override
+      public void gateChanged() {
+        listener.gateChanged();
+      }
+
+      @Override
+      public void rolledBack(String digest, String host, String reason) {
+        listener.rolledBack(digest, host, reason);
+      }
+    }, counter, clock);
+    return this;
+  }
+
+  /** What the fleet tells the agent: its wave's gate changed, or another host of the group rolled a digest back. */
+  public interface FleetListener {
+    /** Held deploys may start now: call the engine's release check. */
+    void gateChanged();
+
+    /** Host {@code host} of the group rolled back {@code digest}: refuse it here too. */
+    void rolledBack(String digest, String host, String reason);
   }
 
   /**
@@ -86,6 +120,9 @@ public final class MqttBridge {
     }).compose(v -> {
       LOG.info("mqtt: connecting to {} as {} (commands {})", settings.url(), settings.clientId(),
           commands.signing() ? "must be signed" : "are not signed");
+      if (fleet != null) {
+        fleet.start();
+      }
       return connection.open();
     }));
   }
@@ -98,13 +135,18 @@ public final class MqttBridge {
     if (!connection.bound()) {
       return Future.succeededFuture();
     }
-    return connection.onContext(() -> connection.close(status::offline)
-        .eventually(() -> connection.context().executeBlocking(() -> {
-          commands.close();
-          return null;
-        }))
-        .onComplete(ar -> LOG.info("mqtt: stopped"))
-        .mapEmpty());
+    return connection.onContext(() -> {
+      if (fleet != null) {
+        fleet.stop();
+      }
+      return connection.close(status::offline)
+          .eventually(() -> connection.context().executeBlocking(() -> {
+            commands.close();
+            return null;
+          }))
+          .onComplete(ar -> LOG.info("mqtt: stopped"))
+          .mapEmpty();
+    });
   }
 
   /** Whether the bridge is connected to the broker now (the {@code odoo_agent_mqtt_connected} gauge). */
@@ -118,7 +160,22 @@ public final class MqttBridge {
    */
   public Future<Void> publishStatus(JsonObject payload) {
     JsonObject withHost = status.withHost(payload);
-    return connection.onContext(() -> status.publish(withHost));
+    return connection.onContext(() -> {
+      if (fleet != null) {
+        fleet.status(withHost);
+      }
+      return status.publish(withHost);
+    });
+  }
+
+  /** Tells the fleet group, retained, that this host rolled back {@code digest}; kept until the broker has it. */
+  public Future<Void> publishRolledBack(String digest, String reason) {
+    return connection.onContext(() -> {
+      if (fleet != null) {
+        fleet.rolledBack(digest, reason);
+      }
+      return Future.succeededFuture();
+    });
   }
 
   /** Publishes one deploy step on {@code P/H/events}; while disconnected the event is dropped and the future succeeds. */
@@ -133,6 +190,9 @@ public final class MqttBridge {
     topics.addAll(commands.topics());
     connection.subscribe(topics);
     status.republish();
+    if (fleet != null) {
+      fleet.connected();
+    }
     commands.connected();
   }
 
@@ -153,6 +213,12 @@ public final class MqttBridge {
       }
     } else if (commands.owns(topic)) {
       commands.onCommand(message, payload);
+    } else if (fleet != null && fleet.owns(topic)) {
+      try {
+        fleet.onMessage(topic, payload);
+      } finally {
+        MqttConnection.ack(message);
+      }
     } else {
       LOG.debug("mqtt: ignoring a message on unexpected topic {}", topic);
       MqttConnection.ack(message);

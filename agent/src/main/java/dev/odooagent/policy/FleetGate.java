@@ -23,7 +23,7 @@ public interface FleetGate {
     }
 
     @Override
-    public JsonObject view(Instant now) {
+    public JsonObject view(String heldDigest, Instant now) {
       return null;
     }
   };
@@ -37,6 +37,9 @@ public interface FleetGate {
   /** Null when an automatic deploy of {@code digest} may start now, else why it waits or was given up. */
   Wait check(String digest, Instant now);
 
-  /** The {@code fleet} object of /status ({@code group, wave, waiting, waiting_for, …}), or null when alone. */
-  JsonObject view(Instant now);
+  /**
+   * The {@code fleet} object of /status ({@code group, wave, waiting, waiting_for, …}) while {@code heldDigest} (the
+   * pending version's, or null) waits, or null when the host is alone.
+   */
+  JsonObject view(String heldDigest, Instant now);
 }

@@ -23,7 +23,7 @@ class HostGateTest {
     wave1.gate(new Gate(1, D1, true, List.of(), List.of("c1"), "c1"));
     wave1.watcherStatus("c1", true);
     assertNull(wave1.check(D1, T));
-    assertFalse(wave1.waiting());
+    assertFalse(wave1.waiting(D1));
   }
 
   @Test
@@ -33,8 +33,8 @@ class HostGateTest {
     FleetGate.Wait w = wave1.check(D1, T);
     assertFalse(w.gaveUp());
     assertTrue(w.reason().contains("waiting for c2"), w.reason());
-    assertTrue(wave1.waiting());
-    JsonObject view = wave1.view(T);
+    assertTrue(wave1.waiting(D1));
+    JsonObject view = wave1.view(D1, T);
     assertEquals("shop", view.getString("group"));
     assertEquals(1, view.getInteger("wave"));
     assertEquals(new JsonArray().add("c2"), view.getJsonArray("waiting_for"));
@@ -49,7 +49,7 @@ class HostGateTest {
     wave1.watcherStatus("c1", true);
     FleetGate.Wait w = wave1.check(D1, T);
     assertTrue(w.reason().contains("run " + D0), w.reason());
-    assertEquals(new JsonArray().add("c1"), wave1.view(T).getJsonArray("waiting_for"));
+    assertEquals(new JsonArray().add("c1"), wave1.view(D1, T).getJsonArray("waiting_for"));
   }
 
   @Test
@@ -58,7 +58,7 @@ class HostGateTest {
     wave1.watcherStatus("c1", false);
     FleetGate.Wait w = wave1.check(D1, T);
     assertTrue(w.reason().contains("c1 is offline"), w.reason());
-    assertEquals(new JsonArray().add("c1"), wave1.view(T).getJsonArray("waiting_for"));
+    assertEquals(new JsonArray().add("c1"), wave1.view(D1, T).getJsonArray("waiting_for"));
   }
 
   @Test
@@ -70,8 +70,8 @@ class HostGateTest {
     FleetGate.Wait after = wave1.check(D1, T.plus(Duration.ofMinutes(10)));
     assertTrue(after.gaveUp());
     assertTrue(after.reason().startsWith("fleet: gave up on " + D1 + " after fleet.wave_timeout (600 s)"), after.reason());
-    assertFalse(wave1.waiting());
-    assertEquals(D1, wave1.view(T).getJsonObject("gave_up").getString("digest"));
+    assertFalse(wave1.waiting(D1));
+    assertEquals(D1, wave1.view(D1, T).getJsonObject("gave_up").getString("digest"));
   }
 
   @Test
