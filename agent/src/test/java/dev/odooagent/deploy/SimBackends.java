@@ -66,6 +66,18 @@ public final class SimBackends implements Agent.Backends {
         .filter(ref -> ref.endsWith(digest) || ref.equals(imageIdOf(digest))).count()));
   }
 
+  /**
+   * What the service's health URL answers now: healthy while the service container runs a digest that is not bad
+   * (the same rule as the gate), so that the agent's observer, and with it its fleet record, sees the gate's verdict.
+   */
+  public Future<Boolean> healthy() {
+    return on(() -> {
+      FakeDockerEngine.Box b = docker.find(CONTAINER);
+      ImageInfo image = b == null ? null : docker.local.get(b.imageId);
+      return Future.succeededFuture(b != null && b.running && image != null && !bad.contains(image.digestIn(REPO)));
+    });
+  }
+
   /** Drops the engine's call record (it grows with every observation). */
   public Future<Void> forgetCalls() {
     return on(() -> {

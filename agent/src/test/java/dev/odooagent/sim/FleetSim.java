@@ -52,6 +52,9 @@ public final class FleetSim {
   private volatile long sysReceived;
   private volatile long sysUpdates;
   private MqttClient probe;
+  /** Every host of the size running now, by id, for the health endpoint. */
+  private final Map<String, Host> live = new ConcurrentHashMap<>();
+  private int healthPort;
 
   /** The command line, parsed. */
   record Settings(List<Integer> sizes, int brokerPort, long brokerPid, Path work, Path out, int waves, Duration gate,
@@ -111,6 +114,7 @@ public final class FleetSim {
     int code = 0;
     try {
       sim.connectProbe();
+      sim.serveHealth();
       for (int n : s.sizes) {
         JsonObject run = sim.size(n);
         runs.add(run);
@@ -148,6 +152,25 @@ public final class FleetSim {
     await("the broker's $SYS counters", Duration.ofSeconds(10), () -> sys.containsKey(SENT));
   }
 
+  /** One HTTP endpoint for every host's health URL ({@code /<host>/web/health}), answered from that host's fake engine. */
+  private void serveHealth() throws Exception {
+    io.vertx.core.http.HttpServer server = vertx.createHttpServer().requestHandler(req -> {
+      String[] parts = req.path().split("/");
+      Host host = parts.length > 1 ? live.get(parts[1]) : null;
+      if (host == null) {
+        req.response().setStatusCode(404).end();
+        return;
+      }
+      host.backends().healthy().onComplete(ok -> {
+        boolean pass = ok.succeeded() && ok.result();
+        // Odoo's /web/health answer
+        req.response().setStatusCode(pass ? 200 : 503).putHeader("content-type", "application/json")
+            .end(new JsonObject().put("status", pass ? "pass" : "fail").encode());
+      });
+    });
+    healthPort = server.listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS).actualPort();
+  }
+
   private JsonObject size(int n) throws Exception {
     say("N=%d: starting %d hosts", n, n);
     String prefix = "sim" + n;
@@ -163,7 +186,9 @@ public final class FleetSim {
     int h = 0;
     for (int w = 0; w < waveSizes.length; w++) {
       for (int i = 0; i < waveSizes[w]; i++, h++) {
-        hosts.add(host(dir, prefix, String.format(Locale.ROOT, "h%04d", h), w, bad));
+        Host host = host(dir, prefix, String.format(Locale.ROOT, "h%04d", h), w, bad);
+        hosts.add(host);
+        live.put(host.id(), host);
       }
     }
     for (int i = 0; i < hosts.size(); i += 25) {
@@ -200,6 +225,7 @@ public final class FleetSim {
       Future.join(batch).otherwiseEmpty().await(120, TimeUnit.SECONDS);
     }
     await("the hosts' disconnections", Duration.ofSeconds(60), () -> sys.getOrDefault(CLIENTS, 0L) <= baseClients);
+    live.clear();
     deleteTree(dir);
     return run;
   }
@@ -310,7 +336,11 @@ public final class FleetSim {
       Future.all(checks).await(30, TimeUnit.SECONDS);
       if (System.nanoTime() > deadline) {
         long missing = java.util.Arrays.stream(done).filter(d -> d == 0).count();
-        throw new IllegalStateException(missing + " of " + hosts.size() + " hosts did not converge within " + timeoutMs + " ms");
+        int first = java.util.stream.IntStream.range(0, done.length).filter(i -> done[i] == 0).findFirst().orElse(0);
+        Host stuck = hosts.get(first);
+        JsonObject status = stuck.backends().on(() -> Future.succeededFuture(stuck.agent().status())).await(10, TimeUnit.SECONDS);
+        throw new IllegalStateException(missing + " of " + hosts.size() + " hosts did not converge within " + timeoutMs
+            + " ms; " + stuck.id() + " (wave " + stuck.wave() + ") says " + status.encode());
       }
       Thread.sleep(POLL.toMillis());
     }
@@ -350,8 +380,9 @@ public final class FleetSim {
         .append("service:\n  container: ").append(SimBackends.CONTAINER).append("\n  image: ").append(SimBackends.REPO)
         .append("\n  track: latest\n  database: odoo\n")
         .append("registry:\n  url: http://127.0.0.1:9\n  password_file: ''\n  poll_interval: 0\n")
-        // nothing answers the health URL: the gate is the simulated one; the observer only looks every 10 s
-        .append("deploy:\n  health_url: http://127.0.0.1:9/web/health\n  health_interval: 10s\n  health_timeout: 60s\n")
+        // the gate is the simulated one; the observer probes the sim's health endpoint at the default interval
+        .append("deploy:\n  health_url: http://127.0.0.1:").append(healthPort).append('/').append(id)
+        .append("/web/health\n  health_interval: 2s\n  health_timeout: 60s\n")
         .append("  coalesce_window: ").append(s.coalesce.toMillis()).append("ms\n  keep_images: 3\n  rollback_timeout: 1s\n")
         .append("http:\n  listen: 127.0.0.1:0\n  admin_token_file: ''\n")
         .append("webhooks:\n  listen: 127.0.0.1:0\n  github_secret_file: ''\n  registry_token_file: ''\n")
@@ -440,7 +471,8 @@ public final class FleetSim {
   }
 
   private static void say(String format, Object... args) {
-    System.out.printf("fleet-sim: " + format + "%n", args);
+    System.out.printf("fleet-sim: [%4.0fs] " + format + "%n", Stream.concat(
+        Stream.of(ManagementFactory.getRuntimeMXBean().getUptime() / 1000.0), Stream.of(args)).toArray());
     System.out.flush();
   }
 }
