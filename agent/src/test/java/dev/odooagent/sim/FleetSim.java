@@ -52,6 +52,8 @@ public final class FleetSim {
   private volatile long sysReceived;
   private volatile long sysUpdates;
   private MqttClient probe;
+  /** Messages the agents published, by kind (status, record, gate/k, rolled_back), as this probe received them. */
+  private final Map<String, Long> published = new ConcurrentHashMap<>();
   /** Every host of the size running now, by id, for the health endpoint. */
   private final Map<String, Host> live = new ConcurrentHashMap<>();
   private int healthPort;
@@ -140,6 +142,10 @@ public final class FleetSim {
         .setMaxInflightQueue(1000));
     probe.publishHandler(m -> {
       sysReceived++;
+      String kind = kind(m.topicName());
+      if (kind != null) {
+        published.merge(kind, 1L, Long::sum);
+      }
       if (m.topicName().startsWith("$SYS/")) {
         sys.put(m.topicName(), Long.parseLong(m.payload().toString(StandardCharsets.UTF_8).trim()));
         if (m.topicName().equals(SENT)) {
@@ -148,7 +154,8 @@ public final class FleetSim {
       }
     });
     probe.connect(s.brokerPort, "127.0.0.1").await(10, TimeUnit.SECONDS);
-    probe.subscribe(Map.of(SENT, 0, CLIENTS, 0, SUBSCRIPTIONS, 0)).await(10, TimeUnit.SECONDS);
+    // the agents' publications by kind (this probe's own deliveries are taken out of the broker's count)
+    probe.subscribe(Map.of(SENT, 0, CLIENTS, 0, SUBSCRIPTIONS, 0, "+/fleet/#", 0, "+/+/status", 0)).await(10, TimeUnit.SECONDS);
     await("the broker's $SYS counters", Duration.ofSeconds(10), () -> sys.containsKey(SENT));
   }
 
@@ -250,6 +257,7 @@ public final class FleetSim {
     List<Future<Void>> pushed = hosts.stream().map(x -> x.backends().publish(tag, digest)).toList();
     Future.all(pushed).await(60, TimeUnit.SECONDS);
     quiet();
+    Map<String, Long> published0 = Map.copyOf(published);
     long sent0 = sys.get(SENT);
     long own0 = sysReceived;
     long cpu0 = os.getProcessCpuTime();
@@ -306,11 +314,26 @@ public final class FleetSim {
     r.put("broker_cpu_s", (brokerCpuNanos() - broker0) / 1e9);
     quiet();
     r.put("deliveries", sys.get(SENT) - sent0 - (sysReceived - own0));
+    JsonObject kinds = new JsonObject();
+    new java.util.TreeMap<>(published).forEach((k, v) -> kinds.put(k, v - published0.getOrDefault(k, 0L)));
+    r.put("published", kinds);
     say("N=%d: %s", hosts.size(), r.encode());
     for (Host x : hosts) {
       x.backends().forgetCalls();
     }
     return r;
+  }
+
+  /** The kind of an agent's publication, by topic: {@code P/H/status}, {@code P/fleet/G/<wave>/<host>}, gates, rollbacks. */
+  private static String kind(String topic) {
+    String[] t = topic.split("/");
+    if (t.length == 3 && t[2].equals("status")) {
+      return "status";
+    }
+    if (t.length == 5 && t[1].equals("fleet")) {
+      return t[3].equals("gate") ? "gate/" + t[4] : t[3].equals("rolled_back") ? "rolled_back" : "record";
+    }
+    return null;
   }
 
   private static boolean idle(JsonObject st) {

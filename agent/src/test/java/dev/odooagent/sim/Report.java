@@ -159,7 +159,29 @@ final class Report {
             runs.getJsonObject(i).getInteger("n"), c.getLong("deliveries") / (double) a.getLong("deliveries")));
       }
     }
-    b.append(".\n\nA canary that fails: the same, with a digest whose gate fails on every host. Counted from each fake"
+    b.append(".\n\nWhat the agents published per good rollout (each seen once by the measuring client), and the deliveries the"
+        + " gates alone account for (publications of `gate/k` × the hosts of wave k, which all subscribe to it):\n\n");
+    b.append("| hosts | statuses | fleet records | gate publications by wave | deliveries of gates | all deliveries |\n");
+    b.append("|---|---|---|---|---|---|\n");
+    for (Object o : runs) {
+      JsonObject run = (JsonObject) o;
+      JsonObject good = run.getJsonObject("good");
+      JsonObject p = good == null ? null : good.getJsonObject("published");
+      if (p == null) {
+        continue;
+      }
+      JsonArray sizes = run.getJsonArray("wave_sizes");
+      long gateDeliveries = 0;
+      List<String> gates = new ArrayList<>();
+      for (int w = 1; w < sizes.size(); w++) {
+        long g = p.getLong("gate/" + w, 0L);
+        gates.add("wave " + w + ": " + g);
+        gateDeliveries += g * sizes.getInteger(w);
+      }
+      b.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %d | %s |%n", run.getInteger("n"), p.getLong("status", 0L),
+          p.getLong("record", 0L), String.join(", ", gates), gateDeliveries, good.getValue("deliveries")));
+    }
+    b.append("\nA canary that fails: the same, with a digest whose gate fails on every host. Counted from each fake"
         + " engine's record of container creations, watched for one goal's length after the canaries rolled back.\n\n");
     b.append("| hosts | canaries rolled back after | non-canary hosts that created the bad digest (goal 0) | canary creations | broker deliveries | agents' CPU |\n");
     b.append("|---|---|---|---|---|---|\n");
