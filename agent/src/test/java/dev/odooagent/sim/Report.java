@@ -80,6 +80,13 @@ final class Report {
     return num / den;
   }
 
+  /** Renders a result file again: {@code Report <result.json> <out.md> <command>}. */
+  public static void main(String[] args) throws IOException {
+    JsonObject r = new JsonObject(Files.readString(Path.of(args[0])));
+    Files.writeString(Path.of(args[1]), markdown(r, args[2], r.getInteger("waves", 3)));
+    System.out.print(table(r));
+  }
+
   /** A plain table for the terminal. */
   static String table(JsonObject r) {
     StringBuilder b = new StringBuilder();
@@ -135,6 +142,9 @@ final class Report {
     if (!r.getBoolean("fleet", true)) {
       b.append("**Without fleet settings**: every host deploys on the tag event at once (one wave).\n\n");
     }
+    b.append("Idle CPU is the JVM's CPU over 5 s with nothing to deploy, in % of one core (observers, status timers, the"
+        + " simulation's health endpoint). Heap per host: used heap after a full GC with the hosts started, minus before,"
+        + " divided by N.\n\n");
     b.append("| hosts | waves | start | heap per host | idle CPU | wave 0 | wave 1 | wave 2 | goal | broker deliveries | per host | agents' CPU | broker CPU |\n");
     b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Object o : r.getJsonArray("runs")) {
@@ -180,6 +190,43 @@ final class Report {
       }
       b.append(String.format(Locale.ROOT, "| %d | %d | %d | %s | %d | %s |%n", run.getInteger("n"), p.getLong("status", 0L),
           p.getLong("record", 0L), String.join(", ", gates), gateDeliveries, good.getValue("deliveries")));
+    }
+    b.append("\nWho receives them: the tag event goes to every host; `gate/k` to the hosts of wave k; each fleet record and each"
+        + " status to the canaries that compute the gates (`fleet.Waves.WATCHERS` = 2, or fewer when wave 0 is smaller),"
+        + " which follow every record and every status of the group; the watchers' statuses to every host.");
+    for (Object o : runs) {
+      JsonObject run = (JsonObject) o;
+      JsonObject good = run.getJsonObject("good");
+      JsonObject p = good == null ? null : good.getJsonObject("published");
+      if (p == null) {
+        continue;
+      }
+      int watchers = Math.min(2, run.getJsonArray("wave_sizes").getInteger(0));
+      long toWatchers = (p.getLong("status", 0L) + p.getLong("record", 0L)) * watchers;
+      b.append(String.format(Locale.ROOT, " N=%d: %d watcher%s, so statuses and records make about %d of the %d deliveries"
+          + " (%.0f %%).", run.getInteger("n"), watchers, watchers == 1 ? "" : "s", toWatchers, good.getLong("deliveries"),
+          100.0 * toWatchers / good.getLong("deliveries")));
+    }
+    b.append("\n\nTime from one wave converged to the next (the goal allows gate + soak = ")
+        .append(String.format(Locale.ROOT, "%.1f s per wave, plus 5 s in all):", (r.getLong("gate_ms") + r.getLong("soak_ms")) / 1000.0));
+    for (Object o : runs) {
+      JsonObject run = (JsonObject) o;
+      JsonArray w = run.getJsonObject("good", new JsonObject()).getJsonArray("waves", new JsonArray());
+      List<String> steps = new ArrayList<>();
+      for (int i = 0; i < w.size(); i++) {
+        double prev = i == 0 ? 0 : w.getJsonObject(i - 1).getDouble("converged_s");
+        steps.add(String.format(Locale.ROOT, "%.1f s", w.getJsonObject(i).getDouble("converged_s") - prev));
+      }
+      b.append(String.format(Locale.ROOT, " N=%d: %s;", run.getInteger("n"), String.join(" + ", steps)));
+    }
+    b.setLength(b.length() - 1);
+    b.append(". The first step starts at the tag event.\n");
+    for (Object o : runs) {
+      JsonObject run = (JsonObject) o;
+      if (run.getLong("clients_left_connected", 0L) > 0) {
+        b.append(String.format(Locale.ROOT, "%nN=%d: %d MQTT client(s) were still connected 30 s after every agent of that"
+            + " size had been stopped (undeployed).%n", run.getInteger("n"), run.getLong("clients_left_connected")));
+      }
     }
     b.append("\nA canary that fails: the same, with a digest whose gate fails on every host. Counted from each fake"
         + " engine's record of container creations, watched for one goal's length after the canaries rolled back.\n\n");
