@@ -162,7 +162,8 @@ class FleetRollsOutInWavesIT {
       return f.getBoolean("waiting") && next.equals(f.getString("digest"))
           && new JsonArray().add(CANARY).equals(f.getJsonArray("waiting_for"));
     });
-    assertEquals(1.0, EventsSupport.metric(w1a, "odoo_agent_fleet_waiting"));
+    TestBed.await("odoo_agent_fleet_waiting 1 on " + W1A, Duration.ofSeconds(10),
+        () -> EventsSupport.metric(w1a, "odoo_agent_fleet_waiting") == 1.0);
     assertTrue(w1a.status().getJsonObject("fleet").getString("reason").contains(CANARY + " is offline"),
         w1a.status().encode());
 
@@ -181,7 +182,8 @@ class FleetRollsOutInWavesIT {
     assertTrue(f.getJsonObject("gave_up").getString("reason").contains("gave up on " + next + " after fleet.wave_timeout"),
         f.encode());
     assertFalse(f.getBoolean("waiting"));
-    assertEquals(0.0, EventsSupport.metric(w1b, "odoo_agent_fleet_waiting"));
+    TestBed.await("odoo_agent_fleet_waiting 0 on " + W1B, Duration.ofSeconds(10),
+        () -> EventsSupport.metric(w1b, "odoo_agent_fleet_waiting") == 0.0);
     assertEquals(null, w1b.status().getValue("pending"));
     assertFalse(deployed(w1b, next), "nothing deployed after giving up");
     assertEquals(TestBed.digest("v2"), odoo[2].runningDigest());
