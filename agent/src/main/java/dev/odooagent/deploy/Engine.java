@@ -107,7 +107,7 @@ public final class Engine implements Commands, TriggerSink {
       return why;
     }
     if (digest == null) {
-      return "fleet: its digest is resolved first, then the earlier waves are checked";
+      return "fleet: it waits for the earlier waves of the group (checked once its digest is resolved; see /status.fleet)";
     }
     FleetGate.Wait wait = fleet.check(digest, clock.instant());
     return wait == null ? null : wait.reason();
