@@ -1444,6 +1444,7 @@ def report(b, out_path, partial):
       " It now joins the aliases only after it passed its gate. The bench's second start-first deploy in a row then failed on"
       " `PortBindings: null`, which the engine shows for a container created without ports; read as none now.")
     w("")
+    L.extend(fleet_section(out_path))
     with open(out_path, "w") as f:
         f.write("\n".join(L))
     return missed
@@ -1487,6 +1488,15 @@ def proxy_section(dp):
              % ("in these runs they failed no request either" if stopping and all(d["failed"]["max"] == 0 for d in stopping)
                 else "some of their requests failed (above)"))
     return "\n".join(L)
+
+
+def fleet_section(out_path):
+    """The Fleet simulation section that scripts/fleet-sim wrote into BENCHMARKS.md, kept as it was."""
+    path = os.path.join(os.path.dirname(out_path), "BENCHMARKS.md")
+    if not os.path.exists(path):
+        return []
+    m = re.search(r"<!-- fleet-sim:begin.*?<!-- fleet-sim:end -->", open(path).read(), re.S)
+    return m.group(0).split("\n") + [""] if m else []
 
 
 def overhead_reason(o):

@@ -8,13 +8,16 @@ import dev.odooagent.deploy.Coordination;
 import dev.odooagent.deploy.Deployer;
 import dev.odooagent.deploy.Engine;
 import dev.odooagent.deploy.GateHooks;
+import dev.odooagent.deploy.HealthGate;
 import dev.odooagent.deploy.Journal;
 import dev.odooagent.deploy.Resolver;
 import dev.odooagent.deploy.StateStore;
+import dev.odooagent.docker.DockerEngine;
 import dev.odooagent.docker.DockerJavaEngine;
 import dev.odooagent.docker.RegistryAuth;
 import dev.odooagent.event.EventCounter;
 import dev.odooagent.event.Poller;
+import dev.odooagent.fleet.HostGate;
 import dev.odooagent.event.WebhookServer;
 import dev.odooagent.http.AdminServer;
 import dev.odooagent.http.DeployFeed;
@@ -30,6 +33,7 @@ import dev.odooagent.odoo.OdooHealthGate;
 import dev.odooagent.odoo.OdooObserver;
 import dev.odooagent.odoo.OdooConf;
 import dev.odooagent.pg.PgSharedDatabase;
+import dev.odooagent.policy.FleetGate;
 import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import dev.odooagent.registry.ImageRef;
@@ -38,6 +42,7 @@ import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
@@ -61,11 +66,34 @@ public final class Agent extends VerticleBase {
   /** How often a version pending its maintenance window is checked (the window opening releases it). */
   private static final Duration PENDING_CHECK = Duration.ofSeconds(30);
 
+  /** The container engine and the health gate an agent drives: Docker's and Odoo's own, or stand-ins (the fleet simulation). */
+  public interface Backends {
+    /** The container engine for {@code cfg}. */
+    DockerEngine docker(Vertx vertx, AgentConfig cfg);
+
+    /** The gate a new container must pass; {@code probe} asks the service's health URL. */
+    HealthGate gate(Vertx vertx, AgentConfig cfg, DockerEngine docker, HealthProbe probe);
+  }
+
+  /** dockerd at docker.host, and Odoo's health endpoint. */
+  public static final Backends REAL = new Backends() {
+    @Override
+    public DockerEngine docker(Vertx vertx, AgentConfig cfg) {
+      return new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
+    }
+
+    @Override
+    public HealthGate gate(Vertx vertx, AgentConfig cfg, DockerEngine docker, HealthProbe probe) {
+      return new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold());
+    }
+  };
+
   private final AgentConfig cfg;
   private final String version;
+  private final Backends backends;
   private final Metrics metrics;
   private final List<Runnable> stops = new ArrayList<>();
-  private DockerJavaEngine docker;
+  private DockerEngine docker;
   private OdooObserver observer;
   private AdminServer admin;
   private WebhookServer webhooks;
@@ -73,18 +101,26 @@ public final class Agent extends VerticleBase {
   private Engine engine;
   private StateStore store;
   private PgSharedDatabase shared;
+  private Resolver resolver;
+  private FleetGate fleet = FleetGate.ALONE;
 
   /** An agent for {@code cfg}; deploy it on a Vert.x instance to start it. */
   public Agent(AgentConfig cfg, String version) {
+    this(cfg, version, REAL);
+  }
+
+  /** An agent for {@code cfg} that drives {@code backends}. */
+  public Agent(AgentConfig cfg, String version, Backends backends) {
     this.cfg = cfg;
     this.version = version;
+    this.backends = backends;
     this.metrics = new Metrics(cfg.hostId(), version);
   }
 
   /** Connects to the engine, finds the service container, binds the listeners, connects MQTT and reconciles the journal. */
   @Override
   public Future<Void> start() {
-    docker = new DockerJavaEngine(vertx, cfg.docker().host(), cfg.deploy().upgradeTimeout().plus(Duration.ofMinutes(15)));
+    docker = backends.docker(vertx, cfg);
     return docker.ping()
         .compose(api -> docker.inspectContainer(cfg.service().container()))
         .compose(found -> {
@@ -130,9 +166,17 @@ public final class Agent extends VerticleBase {
         vertx.runOnContext(v -> observer.observe());
       }
     });
-    Resolver resolver = resolver();
+    resolver = resolver();
     DeployFeed feed = new DeployFeed(vertx);
     Verdicts verdicts = new Verdicts(vertx, cfg.hostId(), limit -> engine.history(limit)).listen(feed::verdict);
+    if (cfg.fleet().enabled()) {
+      fleet = new HostGate(cfg.fleet().group(), cfg.fleet().wave(), cfg.fleet().soak(), cfg.fleet().waveTimeout());
+      verdicts.listen(v -> {
+        if ("rolled_back".equals(v.outcome()) && v.to() != null && v.to().digest() != null && mqtt != null) {
+          mqtt.publishRolledBack(v.to().digest(), v.reason() == null ? "rolled back" : v.reason());
+        }
+      });
+    }
     if (cfg.notifications().webhookUrl() != null) {
       Notifier notifier = new Notifier(vertx, cfg.notifications().webhookUrl(), cfg.notifications().on(), secrets(), metrics, Notifier.BACKOFF);
       verdicts.listen(notifier::send);
@@ -141,7 +185,7 @@ public final class Agent extends VerticleBase {
     EventCounter counter = (source, result) -> metrics.event(source.label(), result);
     TriggerPolicy policy = new TriggerPolicy(cfg.service().track(), cfg.service().tagPattern());
     Deployer deployer = new Deployer(vertx, cfg, docker, resolver,
-        new OdooHealthGate(vertx, docker, probe, cfg.deploy().healthInterval(), cfg.deploy().healthyThreshold()),
+        backends.gate(vertx, cfg, docker, probe),
         new GateHooks(vertx, cfg.deploy().gateHooks(), cfg.deploy().gateTimeout()), journal, store, metrics,
         event -> {
           if (mqtt != null) {
@@ -163,7 +207,7 @@ public final class Agent extends VerticleBase {
     }
     engine = new Engine(vertx, cfg.hostId(), cfg.service().track(), deployer, resolver, journal, store, metrics,
         policy, machine, observer::latest, observer::engineProblem, cfg.deploy().coalesceWindow(),
-        new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC());
+        new Hold(cfg.deploy().auto(), cfg.deploy().window()), Clock.systemUTC()).withFleet(fleet);
     admin = new AdminServer(vertx, metrics, engine, cfg.http().adminToken()).withFeed(feed);
     webhooks = new WebhookServer(new WebhookServer.Settings(cfg.webhooks().listen().host(), cfg.webhooks().listen().port(),
         cfg.webhooks().maxBody(), cfg.webhooks().githubSecret() == null ? null : cfg.webhooks().githubSecret().bytes(),
@@ -174,6 +218,19 @@ public final class Agent extends VerticleBase {
       mqtt = new MqttBridge(vertx, new MqttSettings(m.url().toString(), m.username(), reveal(m.password()), m.caFile(),
           m.topicPrefix(), cfg.hostId(), m.commandSecret() == null ? null : m.commandSecret().bytes(), cfg.stateDir(),
           cfg.service().image()), engine, counter, this::command, engine::status);
+      if (fleet instanceof HostGate gate) {
+        mqtt.withFleet(cfg.fleet().group(), cfg.fleet().wave(), cfg.fleet().soak(), gate, new MqttBridge.FleetListener() {
+          @Override
+          public void gateChanged() {
+            engine.releaseDue();
+          }
+
+          @Override
+          public void rolledBack(String digest, String host, String reason) {
+            refuseForTheGroup(digest, host, reason);
+          }
+        });
+      }
     }
     Poller poller = new Poller(vertx, cfg.service().track(), cfg.registry().pollInterval(), resolver::digestOf,
         this::runningDigest, engine, counter);
@@ -216,6 +273,21 @@ public final class Agent extends VerticleBase {
     return conf.map(m -> PgSharedDatabase.options(s.host(), s.port(), s.user(), s.password().reveal(), s.coordination(), m));
   }
 
+  /** What {@code /status} answers; read it on the agent's context. */
+  public JsonObject status() {
+    return engine.status();
+  }
+
+  /** Records a digest that another host of the fleet group rolled back, so that the policy refuses it here too. */
+  private void refuseForTheGroup(String digest, String host, String reason) {
+    if (store.rejectedBy(digest) != null) {
+      return;
+    }
+    String why = TriggerPolicy.FLEET + " group " + cfg.fleet().group() + ": rolled back on host " + host + ": " + reason;
+    LOG.info("fleet {}: {} is refused here: {}", cfg.fleet().group(), digest, why);
+    store.rejected(digest, why).onComplete(x -> engine.releaseDue());
+  }
+
   /** Remembers what runs when the agent first sees it, so status and history name its tag. */
   private Future<Void> recordFirstSight(Observation o) {
     JsonObject current = store.current();
@@ -236,6 +308,13 @@ public final class Agent extends VerticleBase {
       metrics.set("odoo_agent_mqtt_connected", mqtt != null && mqtt.connected());
       JsonObject status = engine.status();
       metrics.set("odoo_agent_ready", status.getBoolean("ready"));
+      JsonObject f = status.getJsonObject("fleet");
+      boolean waiting = f != null && f.getBoolean("waiting", false);
+      metrics.set("odoo_agent_fleet_waiting", waiting);
+      if (waiting) {
+        // fleet.wave_timeout is checked by the release; a second is as late as giving up may come
+        engine.releaseDue();
+      }
       if (mqtt != null) {
         String now = status.encode();
         if (!now.equals(last[0])) {
@@ -250,11 +329,11 @@ public final class Agent extends VerticleBase {
   private Future<String> command(Command c) {
     switch (c.action()) {
       case PIN:
-        return engine.pin(c.tag(), c.digest(), "mqtt");
+        return inWaves(c).compose(x -> engine.pin(c.tag(), c.digest(), "mqtt"));
       case UNPIN:
         return engine.unpin("mqtt");
       case DEPLOY:
-        return engine.deploy(c.tag(), c.digest(), false, "mqtt");
+        return inWaves(c).compose(x -> engine.deploy(c.tag(), c.digest(), c.force(), "mqtt"));
       case ROLLBACK:
         return engine.rollback(Commands.RollbackMode.of(c.mode()), "mqtt");
       case APPROVE:
@@ -262,6 +341,23 @@ public final class Agent extends VerticleBase {
       default:
         return Future.succeededFuture(null);
     }
+  }
+
+  /**
+   * A pin or deploy sent to every host ({@code P/all/cmd}) respects the fleet waves unless it says {@code "force": true}:
+   * on a host whose wave may not start that version yet it is refused with the reason. A command to this one host is not.
+   */
+  private Future<Void> inWaves(Command c) {
+    if (!c.toAll() || c.force() || !fleet.gated()) {
+      return Future.succeededFuture();
+    }
+    Future<String> digest = c.digest() != null ? Future.succeededFuture(c.digest()) : resolver.digestOf(c.tag());
+    return digest.compose(d -> {
+      FleetGate.Wait wait = fleet.check(d, java.time.Instant.now());
+      return wait == null ? Future.<Void>succeededFuture() : Future.failedFuture(new IllegalStateException("not on this"
+          + " host yet (fleet.wave " + cfg.fleet().wave() + "): " + wait.reason() + "; P/all/cmd respects the waves,"
+          + " send it with \"force\": true to act on every host at once"));
+    });
   }
 
   private String runningDigest() {
@@ -313,8 +409,8 @@ public final class Agent extends VerticleBase {
     return m.compose(x -> admin == null ? Future.succeededFuture() : admin.stop())
         .compose(x -> webhooks == null ? Future.succeededFuture() : webhooks.stop())
         .onComplete(x -> {
-          if (docker != null) {
-            docker.close();
+          if (docker instanceof DockerJavaEngine d) {
+            d.close();
           }
         });
   }

@@ -17,7 +17,8 @@ public record AgentConfig(
     Webhooks webhooks,
     Mqtt mqtt,
     Docker docker,
-    Notify notifications) {
+    Notify notifications,
+    Fleet fleet) {
 
   /** The managed Odoo service; {@code sharedDatabase}: other hosts serve the same database ({@code server} is how to reach it). */
   public record Service(String container, String image, String track, Pattern tagPattern, String database,
@@ -70,6 +71,14 @@ public record AgentConfig(
 
   /** Verdict notifications; {@code webhookUrl} is null when they are off. The URL is a secret: it holds a token. */
   public record Notify(Secret webhookUrl, List<String> on) {}
+
+  /** The rollout group and this host's wave in it; {@code group} is empty when the host rolls out alone. */
+  public record Fleet(String group, int wave, Duration soak, Duration waveTimeout) {
+    /** Whether the host belongs to a group. */
+    public boolean enabled() {
+      return !group.isEmpty();
+    }
+  }
 
   /** The Docker engine endpoint. */
   public record Docker(String host) {}

@@ -84,6 +84,10 @@ public final class ConfigLoader {
     DEFAULTS.put("docker.host", "unix:///var/run/docker.sock");
     DEFAULTS.put("notify.webhook_url_file", "");
     DEFAULTS.put("notify.on", List.of("success", "rolled_back", "failed"));
+    DEFAULTS.put("fleet.group", "");
+    DEFAULTS.put("fleet.wave", "0");
+    DEFAULTS.put("fleet.soak", "5m");
+    DEFAULTS.put("fleet.wave_timeout", "1h");
   }
 
   private static final Pattern HOST_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
@@ -333,7 +337,26 @@ public final class ConfigLoader {
       throw r.bad("docker.host", dockerHost, "use unix:///var/run/docker.sock or tcp://host:port");
     }
     return new AgentConfig(hostId, Path.of(r.nonEmpty("state_dir")), service, registry, deploy, http, webhooks, mqtt,
-        new AgentConfig.Docker(dockerHost), notify(r));
+        new AgentConfig.Docker(dockerHost), notify(r), fleet(r, mqtt));
+  }
+
+  private static AgentConfig.Fleet fleet(Reader r, AgentConfig.Mqtt mqtt) {
+    String group = r.str("fleet.group");
+    if (!group.isEmpty() && !HOST_ID.matcher(group).matches()) {
+      throw r.bad("fleet.group", group, "use letters, digits, '.', '_' and '-' (it becomes an MQTT topic level)");
+    }
+    if (!group.isEmpty() && !mqtt.enabled()) {
+      throw r.bad("fleet.group", group, "a group rolls out over MQTT, and mqtt.url is empty: set mqtt.url, or set"
+          + " fleet.group to \"\" to roll out alone");
+    }
+    int wave = r.integer("fleet.wave", 0, 1000);
+    Duration soak = r.duration("fleet.soak");
+    Duration timeout = r.positiveDuration("fleet.wave_timeout");
+    if (!group.isEmpty() && timeout.compareTo(soak) <= 0) {
+      throw r.bad("fleet.wave_timeout", r.str("fleet.wave_timeout"), "must be longer than fleet.soak ("
+          + r.str("fleet.soak") + "), or no later wave could ever start");
+    }
+    return new AgentConfig.Fleet(group, wave, soak, timeout);
   }
 
   /** The agent's own PostgreSQL connection, checked only when service.shared_database is true. */

@@ -6,6 +6,7 @@ import dev.odooagent.event.Validation;
 import dev.odooagent.event.Verdict;
 import dev.odooagent.metrics.Metrics;
 import dev.odooagent.odoo.Observation;
+import dev.odooagent.policy.FleetGate;
 import dev.odooagent.policy.Hold;
 import dev.odooagent.policy.TriggerPolicy;
 import io.vertx.core.Context;
@@ -52,6 +53,7 @@ public final class Engine implements Commands, TriggerSink {
   private final Context context;
   private final Hold hold;
   private final Clock clock;
+  private FleetGate fleet = FleetGate.ALONE;
   private DeployRun queued;
   private DeployRun current;
   /** Counts holds and drops of the pending version, so that a slow digest lookup cannot revive a superseded one. */
@@ -89,6 +91,28 @@ public final class Engine implements Commands, TriggerSink {
     metrics.set("odoo_agent_pending", store.pending() != null);
   }
 
+  /** Makes automatic deploys wait for the earlier waves of this host's fleet group; call before any trigger. */
+  public Engine withFleet(FleetGate gate) {
+    this.fleet = gate;
+    return this;
+  }
+
+  /**
+   * Why an automatic deploy of {@code digest} must wait now: approval, the window, or the fleet's earlier waves (a
+   * digest still unknown waits to be resolved first, so that the wave check can name it). Null when it may start.
+   */
+  private String holdReason(String digest) {
+    String why = hold.reason(clock.instant());
+    if (why != null || !fleet.gated()) {
+      return why;
+    }
+    if (digest == null) {
+      return "fleet: it waits for the earlier waves of the group (checked once its digest is resolved; see /status.fleet)";
+    }
+    FleetGate.Wait wait = fleet.check(digest, clock.instant());
+    return wait == null ? null : wait.reason();
+  }
+
   /** Finishes a deploy interrupted by a crash, if the journal has one; completes when converged. */
   public Future<Void> recover() {
     JsonObject unfinished = journal.unfinished();
@@ -123,7 +147,7 @@ public final class Engine implements Commands, TriggerSink {
       LOG.info("{} trigger for {} ignored: {} is already being deployed", t.source().label(), t.tag(), t.digest());
       return Verdict.IGNORED;
     }
-    String why = hold.reason(clock.instant());
+    String why = holdReason(t.digest());
     JsonObject waiting = store.pending();
     if (why != null && t.digest() != null && waiting != null && t.digest().equals(waiting.getString("digest"))) {
       LOG.debug("{} trigger for {} ignored: {} is already pending", t.source().label(), t.tag(), t.digest());
@@ -176,7 +200,7 @@ public final class Engine implements Commands, TriggerSink {
       dropPending(p, backwards != null ? backwards : "it already runs");
       return;
     }
-    if (busy() || hold.reason(clock.instant()) != null) {
+    if (busy() || hold.reason(clock.instant()) != null || !fleetAdmits(p)) {
       return;
     }
     TriggerPolicy.Decision d = policy.admit(digest, store);
@@ -189,6 +213,24 @@ public final class Engine implements Commands, TriggerSink {
     dropPending(p, null);
     enqueue(DeployRun.start(newId(), p.getString("source"), DeployRun.Kind.TRIGGER, Instant.now(),
         new DeployRun.Image(p.getString("tag"), digest)), false);
+  }
+
+  /**
+   * Whether the fleet's waves let the pending version start now; once this host gives up on its digest
+   * (fleet.wave_timeout), the digest is refused here for good, like a rolled-back one, and the pending version dropped.
+   */
+  private boolean fleetAdmits(JsonObject p) {
+    if (!fleet.gated()) {
+      return true;
+    }
+    String digest = p.getString("digest");
+    FleetGate.Wait wait = digest == null ? new FleetGate.Wait("its digest is not resolved", false)
+        : fleet.check(digest, clock.instant());
+    if (wait != null && wait.gaveUp()) {
+      LOG.warn("{}", wait.reason());
+      store.rejected(digest, wait.reason()).onComplete(x -> dropPending(p, wait.reason()));
+    }
+    return wait == null;
   }
 
   /** Makes {@code r} the pending version, its digest resolved so that status and approval name exactly what waits. */
@@ -213,7 +255,11 @@ public final class Engine implements Commands, TriggerSink {
       JsonObject p = new JsonObject().put("tag", r.to().tag()).put("digest", d).put("source", r.source())
           .put("since", r.started().toString());
       LOG.info("{} of {} is pending{}: {}", r.source(), label(p), before == null ? "" : " (replaces " + label(before) + ")", why);
-      setPending(p);
+      Future<Void> saved = setPending(p);
+      if (fleet.gated()) {
+        // a digest resolved only now may find the earlier waves already done with it
+        saved.onComplete(x -> context.runOnContext(y -> release()));
+      }
     }));
   }
 
@@ -411,8 +457,8 @@ public final class Engine implements Commands, TriggerSink {
     DeployRun r = queued;
     queued = null;
     if (!r.kind().operator()) {
-      // the window may have closed while this trigger waited behind another deploy
-      String why = hold.reason(clock.instant());
+      // the window may have closed, or the waves moved on, while this trigger waited behind another deploy
+      String why = holdReason(r.to().digest());
       if (why != null) {
         hold(r, why);
         return;
@@ -495,6 +541,7 @@ public final class Engine implements Commands, TriggerSink {
         .put("previous", prev == null ? null : new JsonObject().put("tag", prev.getString("tag")).put("digest", prev.getString("digest")))
         .put("pinned", pinView(store.pinned()))
         .put("pending", pendingView())
+        .put("fleet", fleet.view(pendingDigest(), clock.instant()))
         .put("health", o.healthWord())
         .put("last_deploy", journal.lastVerdict());
   }
@@ -551,6 +598,10 @@ public final class Engine implements Commands, TriggerSink {
     }
     Instant now = clock.instant();
     String why = hold.reason(now);
+    if (why == null && fleet.gated()) {
+      JsonObject f = fleet.view(p.getString("digest"), now);
+      why = f != null && f.getBoolean("waiting", false) ? f.getString("reason") : null;
+    }
     // while nothing holds it (it starts at the next check) there is no opening to wait for
     Instant opens = why == null ? null : hold.nextOpening(now);
     TriggerPolicy.Decision admitted = policy.admit(p.getString("digest"), store);
@@ -561,6 +612,11 @@ public final class Engine implements Commands, TriggerSink {
         .put("reason", why != null ? why : "no longer held: it starts within a minute, once no other deploy runs")
         .put("next_opening", opens == null ? null : opens.toString()).put("since", p.getString("since"))
         .put("source", p.getString("source"));
+  }
+
+  private String pendingDigest() {
+    JsonObject p = store.pending();
+    return p == null ? null : p.getString("digest");
   }
 
   private static JsonObject pinView(JsonObject pin) {

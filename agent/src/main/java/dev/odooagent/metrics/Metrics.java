@@ -65,6 +65,7 @@ public final class Metrics {
     gauge("odoo_agent_deploy_in_progress", "1 while a deploy runs");
     gauge("odoo_agent_pinned", "1 while a pin holds");
     gauge("odoo_agent_pending", "1 while a version waits for approval (deploy.auto: false) or its maintenance window (deploy.window)");
+    gauge("odoo_agent_fleet_waiting", "1 while this host waits for an earlier wave of its fleet group (fleet.wave)");
     gauge("odoo_agent_mqtt_connected", "1 while connected to the MQTT broker");
     set("odoo_agent_mqtt_connected", false);
     gauge("odoo_agent_failed", "1 when a rollback also failed its gate and an operator must act");

@@ -28,7 +28,7 @@ public final class CommandVerifier {
   /** How far {@code ts} may be from the agent's clock, either way. */
   public static final Duration MAX_CLOCK_SKEW = Duration.ofSeconds(120);
 
-  private static final Set<String> FIELDS = Set.of("id", "action", "tag", "digest", "mode", "ts", "sig");
+  private static final Set<String> FIELDS = Set.of("id", "action", "tag", "digest", "mode", "force", "ts", "sig");
   private static final String HMAC = "HmacSHA256";
 
   private final byte[] secret;
@@ -81,7 +81,7 @@ public final class CommandVerifier {
     }
     for (String field : json.fieldNames()) {
       if (!FIELDS.contains(field)) {
-        throw refused(id, "unknown field " + Identifiers.quote(field) + " (allowed: id, action, tag, digest, mode, ts, sig)");
+        throw refused(id, "unknown field " + Identifiers.quote(field) + " (allowed: id, action, tag, digest, mode, force, ts, sig)");
       }
     }
     Command.Action action = action(id, json.getValue("action"));
@@ -99,6 +99,12 @@ public final class CommandVerifier {
     if (mode != null && (action != Command.Action.ROLLBACK || !List.of("restore_database", "code_only").contains(mode))) {
       throw refused(id, "mode " + Identifiers.quote(mode) + " is only for rollback, as restore_database or code_only");
     }
+    Object rawForce = json.getValue("force");
+    if (rawForce != null && (!(rawForce instanceof Boolean) || !action.takesVersion())) {
+      throw refused(id, "force must be true or false, and only for pin or deploy (it deploys on every host of"
+          + " P/all/cmd at once, past the fleet waves, and past a pin)");
+    }
+    boolean force = Boolean.TRUE.equals(rawForce);
     if (action.takesVersion() && tag == null && digest == null) {
       throw refused(id, action.label() + " needs a \"tag\" or a \"digest\"");
     }
@@ -117,7 +123,18 @@ public final class CommandVerifier {
     if (secret != null) {
       checkTimestamp(id, json.getValue("ts"));
     }
-    return new Command(id, action, tag, digest, mode);
+    return new Command(id, action, tag, digest, mode, force, false);
+  }
+
+  /** Whether {@code json} carries a {@code sig} that is the HMAC-SHA256 of its canonical form without {@code sig}. */
+  public static boolean signedBy(JsonObject json, byte[] secret) {
+    if (!(json.getValue("sig") instanceof String sig) || !sig.matches("[0-9a-fA-F]{64}")) {
+      return false;
+    }
+    JsonObject unsigned = json.copy();
+    unsigned.remove("sig");
+    return MessageDigest.isEqual(hmac(secret, Canonical.json(unsigned)),
+        HexFormat.of().parseHex(sig.toLowerCase(java.util.Locale.ROOT)));
   }
 
   /** Returns the hex HMAC-SHA256 of {@link Canonical#json} of the command without its {@code sig} field. */

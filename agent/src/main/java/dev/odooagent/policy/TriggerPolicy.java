@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
  * trigger is offered and again, through {@link #admit}, when its deploy starts and the digest is known.
  */
 public final class TriggerPolicy {
+  /** How a refusal that comes from the fleet group (not from this host's own rollback) begins its reason. */
+  public static final String FLEET = "fleet";
   private final String track;
   private final Pattern tagPattern;
 
@@ -57,7 +59,8 @@ public final class TriggerPolicy {
   public String backwards(String digest, HostRecord host) {
     String rejected = host.rejectedBy(digest);
     if (rejected != null) {
-      return digest + " was rolled back on this host (" + rejected + "); only an operator may deploy it again";
+      return digest + (rejected.startsWith(FLEET) ? " is refused on this host (" : " was rolled back on this host (")
+          + rejected + "); only an operator may deploy it again";
     }
     String left = host.leftAt(digest);
     if (left != null) {

@@ -192,4 +192,21 @@ class ConfigLoaderTest {
     String e = assertThrows(ConfigException.class, () -> new ConfigLoader(Map.of()).load(yaml)).getMessage();
     assertTrue(e.contains("http.admin_token_file"), "only /run/credentials/ paths fall back: " + e);
   }
+
+  @Test
+  void fleetKeysAreReadAndBadOnesNameTheKeyAndTheFix() throws IOException {
+    AgentConfig.Fleet f = load("fleet:\n  group: shop-eu\n  wave: 2\n  soak: 30s\n  wave_timeout: 20m\n", Map.of()).config().fleet();
+    assertEquals(new AgentConfig.Fleet("shop-eu", 2, java.time.Duration.ofSeconds(30), java.time.Duration.ofMinutes(20)), f);
+    AgentConfig.Fleet alone = new ConfigLoader(Map.of("ODOO_AGENT_HOST_ID", "h1")).load(null).config().fleet();
+    assertEquals(false, alone.enabled(), "no group by default");
+    assertEquals(java.time.Duration.ofMinutes(5), alone.soak());
+    assertEquals(java.time.Duration.ofHours(1), alone.waveTimeout());
+    assertTrue(error("fleet:\n  wave: -1\n").contains("config key fleet.wave = \"-1\""));
+    assertTrue(error("fleet:\n  soak: soon\n").contains("fleet.soak = \"soon\""));
+    assertTrue(error("fleet:\n  wave_timeout: 0\n").contains("fleet.wave_timeout"));
+    assertTrue(error("fleet:\n  group: g\n  soak: 2h\n").contains("must be longer than fleet.soak"));
+    assertTrue(error("fleet:\n  group: 'a/b'\n").contains("fleet.group"));
+    String off = error("mqtt:\n  url: ''\nfleet:\n  group: shop\n");
+    assertTrue(off.contains("fleet.group") && off.contains("mqtt.url"), off);
+  }
 }

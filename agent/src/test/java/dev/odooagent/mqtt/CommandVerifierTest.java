@@ -76,6 +76,17 @@ class CommandVerifierTest {
   }
 
   @Test
+  void aForcedDeployIsSignedLikeAnyOtherField() throws Exception {
+    JsonObject command = sign(new JsonObject().put("id", "c-f").put("action", "deploy").put("tag", "v2")
+        .put("force", true).put("ts", NOW));
+    Command verified = signed().verify(bytes(command));
+    assertEquals(new Command("c-f", Command.Action.DEPLOY, "v2", null, null, true, false), verified);
+    assertEquals(true, verified.asBroadcast().toAll());
+    command.put("force", false);
+    assertThrows(CommandRefusedException.class, () -> signed().verify(bytes(command)), "force is covered by sig");
+  }
+
+  @Test
   void signatureIsOverTheCanonicalFormSoKeyOrderAndSpacingDoNotMatter() throws Exception {
     String sig = CommandVerifier.sign(new JsonObject().put("id", "c-2").put("action", "deploy").put("digest", DIGEST)
         .put("ts", NOW), SECRET);
@@ -272,7 +283,11 @@ class CommandVerifierTest {
             "rollback takes no tag or digest"),
         bad("approve with digest", "{\"id\":\"x\",\"action\":\"approve\",\"digest\":\"sha256:" + "ab".repeat(32) + "\"}",
             "approve takes no tag or digest"),
-        bad("unknown field", "{\"id\":\"x\",\"action\":\"status\",\"force\":true}", "unknown field 'force'"),
+        bad("unknown field", "{\"id\":\"x\",\"action\":\"status\",\"forced\":true}", "unknown field 'forced'"),
+        bad("force on status", "{\"id\":\"x\",\"action\":\"status\",\"force\":true}",
+            "force must be true or false, and only for pin or deploy"),
+        bad("force as a string", "{\"id\":\"x\",\"action\":\"deploy\",\"tag\":\"v1\",\"force\":\"yes\"}",
+            "force must be true or false"),
         bad("misspelt field", "{\"id\":\"x\",\"action\":\"pin\",\"tga\":\"v1\"}", "unknown field 'tga'"),
         bad("huge payload", "{\"id\":\"x\",\"action\":\"status\",\"pad\":\"" + "p".repeat(70_000) + "\"}",
             "more than 65536"));
