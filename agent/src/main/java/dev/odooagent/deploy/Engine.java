@@ -60,6 +60,8 @@ public final class Engine implements Commands, TriggerSink {
   private final AtomicLong holds = new AtomicLong();
   private long settleTimer = -1;
   private boolean running;
+  /** False until {@link #recover} has run: no trigger may start a deploy over a host that an interrupted one left. */
+  private boolean recovered;
 
   /**
    * An engine over the deployer; {@code settle} is how long a trigger waits for a newer one before it starts, and
@@ -113,15 +115,22 @@ public final class Engine implements Commands, TriggerSink {
     return wait == null ? null : wait.reason();
   }
 
-  /** Finishes a deploy interrupted by a crash, if the journal has one; completes when converged. */
+  /**
+   * Finishes a deploy interrupted by a crash, if the journal has one; completes when converged. Triggers that arrive
+   * before then wait in the queue: a listener may be bound before the journal is read.
+   */
   public Future<Void> recover() {
     JsonObject unfinished = journal.unfinished();
-    if (unfinished == null) {
-      return Future.succeededFuture();
+    Future<Void> converged = Future.succeededFuture();
+    if (unfinished != null) {
+      running = true;
+      metrics.set("odoo_agent_deploy_in_progress", true);
+      converged = deployer.resume(unfinished).onComplete(x -> context.runOnContext(v -> finished())).mapEmpty();
     }
-    running = true;
-    metrics.set("odoo_agent_deploy_in_progress", true);
-    return deployer.resume(unfinished).onComplete(x -> context.runOnContext(v -> finished())).mapEmpty();
+    return converged.onComplete(x -> context.runOnContext(v -> {
+      recovered = true;
+      next();
+    }));
   }
 
   /** Drops the kept safety copy once deploy.keep_copy has passed, unless a deploy runs or waits. */
@@ -451,7 +460,7 @@ public final class Engine implements Commands, TriggerSink {
   }
 
   private void next() {
-    if (running || queued == null || settleTimer >= 0) {
+    if (!recovered || running || queued == null || settleTimer >= 0) {
       return;
     }
     DeployRun r = queued;

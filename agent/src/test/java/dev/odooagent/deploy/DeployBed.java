@@ -131,8 +131,13 @@ final class DeployBed {
 
   /** The engine over this bed's deployer, with approval mode and the window from the config, telling time by {@code clock}. */
   Engine engine(Duration settle, Clock clock) {
-    return new Engine(vertx, HOST, cfg.service().track(), deployer, this::resolve, journal, store, metrics,
+    Engine engine = new Engine(vertx, HOST, cfg.service().track(), deployer, this::resolve, journal, store, metrics,
         policy(), machine, Observation::none, () -> null, settle, new Hold(cfg.deploy().auto(), cfg.deploy().window()), clock);
+    if (journal.unfinished() == null) {
+      // as the agent does at start; a test with an interrupted deploy calls recover() itself
+      engine.recover();
+    }
+    return engine;
   }
 
   private TriggerPolicy policy() {

@@ -347,6 +347,34 @@ class EngineTest {
   }
 
   @Test
+  void aTriggerThatArrivesBeforeRecoveryWaitsForIt(Vertx vertx, VertxTestContext ctx) {
+    DeployBed bed = bed(vertx, dir);
+    Future<Void> killed = bed.docker.hangAt("oneShot check");
+    bed.publish("sha-2222222", DeployBed.digest('2'), bed.modulesWith("ipai_core", "18.0.1.1.0"), 30);
+    String d3 = DeployBed.digest('3');
+    bed.publish("sha-3333333", d3, bed.v1Modules(), 40);
+    bed.run(bed.request("d1", "sha-2222222", null));
+    killed.compose(x -> {
+      bed.restart();
+      Engine engine = bed.engine(Duration.ZERO);
+      // a listener bound before the journal is read hears of a newer version first
+      return bed.on(() -> Future.succeededFuture(engine.offer(new Trigger(Source.POLL, "latest", d3, null, Instant.now()))))
+          .compose(v -> bed.on(() -> {
+            ctx.verify(() -> assertEquals("d1", bed.journal.unfinished().getString("id"),
+                "nothing starts over the interrupted deploy before recovery"));
+            return engine.recover();
+          }))
+          .compose(y -> settled(bed, engine, 2));
+    }).onComplete(ctx.succeeding(x -> ctx.verify(() -> {
+      JsonArray history = bed.journal.history(10);
+      assertEquals("failed", history.getJsonObject(1).getString("outcome"), "the interrupted deploy converged first");
+      assertEquals(d3, history.getJsonObject(0).getJsonObject("to").getString("digest"));
+      assertEquals("success", history.getJsonObject(0).getString("outcome"));
+      ctx.completeNow();
+    })));
+  }
+
+  @Test
   void aDigestThatWasRolledBackIsNotDeployedAgainByTriggersButIsByAnOperator(Vertx vertx, VertxTestContext ctx) {
     DeployBed bed = bed(vertx, dir);
     Engine engine = bed.engine(Duration.ZERO);

@@ -111,21 +111,29 @@ public final class SimBackends implements Agent.Backends {
 
   @Override
   public HealthGate gate(Vertx vertx, AgentConfig cfg, DockerEngine engine, HealthProbe probe) {
-    return (containerId, timeout) -> {
-      Promise<HealthGate.Verdict> p = Promise.promise();
-      vertx.setTimer(Math.max(1, gateTime.toMillis()), t -> {
-        FakeDockerEngine.Box b = docker.find(containerId);
-        ImageInfo image = b == null ? null : docker.local.get(b.imageId);
-        String digest = image == null ? null : image.digestIn(REPO);
-        if (b == null || !b.running) {
-          p.complete(new HealthGate.Verdict(false, "container " + containerId + " is not running"));
-        } else if (digest != null && bad.contains(digest)) {
-          p.complete(new HealthGate.Verdict(false, "the simulated health check fails for " + digest));
-        } else {
-          p.complete(new HealthGate.Verdict(true, ""));
-        }
-      });
-      return p.future();
+    return new HealthGate() {
+      @Override
+      public Future<HealthGate.Verdict> await(String containerId, Duration timeout) {
+        Promise<HealthGate.Verdict> p = Promise.promise();
+        vertx.setTimer(Math.max(1, gateTime.toMillis()), t -> {
+          FakeDockerEngine.Box b = docker.find(containerId);
+          ImageInfo image = b == null ? null : docker.local.get(b.imageId);
+          String digest = image == null ? null : image.digestIn(REPO);
+          if (b == null || !b.running) {
+            p.complete(new HealthGate.Verdict(false, "container " + containerId + " is not running"));
+          } else if (digest != null && bad.contains(digest)) {
+            p.complete(new HealthGate.Verdict(false, "the simulated health check fails for " + digest));
+          } else {
+            p.complete(new HealthGate.Verdict(true, ""));
+          }
+        });
+        return p.future();
+      }
+
+      @Override
+      public Future<HealthGate.Verdict> awaitAtOwnAddress(String containerId, Duration timeout) {
+        return await(containerId, timeout);
+      }
     };
   }
 
