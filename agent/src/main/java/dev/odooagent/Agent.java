@@ -41,14 +41,12 @@ import dev.odooagent.registry.RegistryClient;
 import dev.odooagent.registry.Resilience;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -249,21 +247,7 @@ public final class Agent extends VerticleBase {
     }
     Future<Map<String, String>> conf = Future.succeededFuture(Map.of());
     if ((s.host() == null || s.port() == null || s.user() == null) && container != null) {
-      JsonObject c = container.getJsonObject("Config", new JsonObject());
-      List<String> command = new ArrayList<>();
-      for (JsonArray a : new JsonArray[] {c.getJsonArray("Entrypoint"), c.getJsonArray("Cmd")}) {
-        if (a != null) {
-          a.forEach(x -> command.add(String.valueOf(x)));
-        }
-      }
-      Map<String, String> env = new HashMap<>();
-      c.getJsonArray("Env", new JsonArray()).forEach(e -> {
-        String kv = String.valueOf(e);
-        if (kv.indexOf('=') > 0) {
-          env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-        }
-      });
-      String path = OdooConf.pathFrom(command, env);
+      String path = OdooConf.pathIn(container);
       conf = docker.readFile(container.getString("Id"), path).map(OdooConf::connection).otherwise(e -> {
         LOG.warn("cannot read {} from {} for the database connection ({}); set service.database_host", path,
             cfg.service().container(), e.getMessage());

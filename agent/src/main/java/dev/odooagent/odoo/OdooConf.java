@@ -1,5 +1,9 @@
 package dev.odooagent.odoo;
 
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -71,6 +75,27 @@ public record OdooConf(
       }
     }
     return out;
+  }
+
+  /** Where a container's Odoo reads its config, from its inspect JSON (entrypoint, command and environment). */
+  public static String pathIn(JsonObject container) {
+    JsonObject cfg = container.getJsonObject("Config", new JsonObject());
+    List<String> command = new ArrayList<>();
+    for (String key : List.of("Entrypoint", "Cmd")) {
+      JsonArray a = cfg.getJsonArray(key);
+      if (a != null) {
+        a.forEach(x -> command.add(String.valueOf(x)));
+      }
+    }
+    Map<String, String> env = new HashMap<>();
+    cfg.getJsonArray("Env", new JsonArray()).forEach(e -> {
+      String kv = String.valueOf(e);
+      int eq = kv.indexOf('=');
+      if (eq > 0) {
+        env.put(kv.substring(0, eq), kv.substring(eq + 1));
+      }
+    });
+    return pathFrom(command, env);
   }
 
   /** Where the running Odoo reads its config: {@code -c}/{@code --config} in its command, else ODOO_RC, else the default. */

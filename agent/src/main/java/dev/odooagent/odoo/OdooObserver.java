@@ -6,13 +6,8 @@ import dev.odooagent.docker.ImageInfo;
 import dev.odooagent.metrics.Metrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -175,20 +170,7 @@ public final class OdooObserver {
     if (key.equals(confKey) && conf != null) {
       return Future.succeededFuture(conf);
     }
-    JsonObject cfg = c.raw().getJsonObject("Config", new JsonObject());
-    List<String> command = new ArrayList<>();
-    addAll(command, cfg.getJsonArray("Entrypoint"));
-    addAll(command, cfg.getJsonArray("Cmd"));
-    Map<String, String> env = new HashMap<>();
-    JsonArray envs = cfg.getJsonArray("Env", new JsonArray());
-    for (int i = 0; i < envs.size(); i++) {
-      String e = envs.getString(i);
-      int eq = e.indexOf('=');
-      if (eq > 0) {
-        env.put(e.substring(0, eq), e.substring(eq + 1));
-      }
-    }
-    String path = OdooConf.pathFrom(command, env);
+    String path = OdooConf.pathIn(c.raw());
     return docker.readFile(c.id(), path).map(text -> {
       conf = OdooConf.parse(text);
       confKey = key;
@@ -199,11 +181,6 @@ public final class OdooObserver {
     });
   }
 
-  private static void addAll(List<String> into, JsonArray a) {
-    if (a != null) {
-      a.forEach(x -> into.add(String.valueOf(x)));
-    }
-  }
 
   /** The tag of a reference like {@code host:5000/owner/name:tag}, or null when it names a digest or no tag. */
   static String tagOf(String ref) {
