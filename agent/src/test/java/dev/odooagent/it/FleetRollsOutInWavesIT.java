@@ -14,36 +14,33 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Three real agents in one fleet group on the test bed's broker, with signed fleet messages: a canary (wave 0) and
  * two hosts of wave 1, each with its own stand-in Odoo. A bad image stops at the canary; a good one reaches wave 1
  * only after the canary's soak; a canary gone by its last will holds wave 1 until fleet.wave_timeout gives up.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FleetRollsOutInWavesIT {
-  static final String PREFIX = "odoo/it-fl-" + EventsSupport.nonce();
   static final String GROUP = "shop";
   static final Duration SOAK = Duration.ofSeconds(5);
   static final String CANARY = "it-fl-c0";
   static final String W1A = "it-fl-w1a";
   static final String W1B = "it-fl-w1b";
 
-  static OdooFixture[] odoo = new OdooFixture[3];
-  static AgentProcess canary;
-  static AgentProcess w1a;
-  static AgentProcess w1b;
-  static MqttOperator mqtt;
-  static Path secret;
+  /** Each scenario has a topic prefix, and so a group, of its own. */
+  final String prefix = "odoo/it-fl-" + EventsSupport.nonce();
+  final OdooFixture[] odoo = new OdooFixture[3];
+  AgentProcess canary;
+  AgentProcess w1a;
+  AgentProcess w1b;
+  MqttOperator mqtt;
+  Path secret;
 
-  @BeforeAll
-  static void up() throws IOException {
+  @BeforeEach
+  void up() throws IOException {
     secret = Files.createTempFile("it-fl-secret", "");
     Files.writeString(secret, "fleet-it-" + EventsSupport.nonce());
     mqtt = new MqttOperator();
@@ -55,7 +52,7 @@ class FleetRollsOutInWavesIT {
           .set("mqtt.url", TestBed.env("MQTT_URL"))
           .set("mqtt.username", TestBed.env("MQTT_AGENT_USER"))
           .set("mqtt.password_file", TestBed.env("MQTT_AGENT_PASSWORD_FILE"))
-          .set("mqtt.topic_prefix", PREFIX)
+          .set("mqtt.topic_prefix", prefix)
           .set("mqtt.command_secret_file", secret.toString())
           .set("fleet.group", GROUP)
           .set("fleet.wave", i == 0 ? "0" : "1")
@@ -77,8 +74,8 @@ class FleetRollsOutInWavesIT {
     }
   }
 
-  @AfterAll
-  static void down() throws Exception {
+  @AfterEach
+  void down() throws Exception {
     for (AgentProcess a : new AgentProcess[] {canary, w1a, w1b}) {
       if (a != null) {
         a.close();
@@ -86,12 +83,12 @@ class FleetRollsOutInWavesIT {
     }
     if (mqtt != null) {
       for (String h : List.of(CANARY, W1A, W1B)) {
-        mqtt.clearRetained(PREFIX + "/" + h + "/status");
-        mqtt.clearRetained(PREFIX + "/fleet/" + GROUP + "/" + (h.equals(CANARY) ? 0 : 1) + "/" + h);
-        mqtt.dropSession("odoo-agent-" + h, PREFIX + "/cleanup");
+        mqtt.clearRetained(prefix + "/" + h + "/status");
+        mqtt.clearRetained(prefix + "/fleet/" + GROUP + "/" + (h.equals(CANARY) ? 0 : 1) + "/" + h);
+        mqtt.dropSession("odoo-agent-" + h, prefix + "/cleanup");
       }
-      mqtt.clearRetained(PREFIX + "/fleet/" + GROUP + "/gate/1");
-      mqtt.clearRetained(PREFIX + "/fleet/" + GROUP + "/rolled_back/" + TestBed.digest("never-healthy"));
+      mqtt.clearRetained(prefix + "/fleet/" + GROUP + "/gate/1");
+      mqtt.clearRetained(prefix + "/fleet/" + GROUP + "/rolled_back/" + TestBed.digest("never-healthy"));
       mqtt.close();
     }
     for (OdooFixture o : odoo) {
@@ -102,8 +99,8 @@ class FleetRollsOutInWavesIT {
     Files.deleteIfExists(secret);
   }
 
-  static void announce(String tag) throws IOException {
-    mqtt.publish(PREFIX + "/tags", new JsonObject().put("image", TestBed.image()).put("tag", tag).encode());
+  void announce(String tag) throws IOException {
+    mqtt.publish(prefix + "/tags", new JsonObject().put("image", TestBed.image()).put("tag", tag).encode());
   }
 
   static boolean deployed(AgentProcess a, String digest) {
@@ -112,7 +109,6 @@ class FleetRollsOutInWavesIT {
   }
 
   @Test
-  @Order(1)
   void aBadImageStopsAtTheCanaryAndAGoodOneReachesWave1OnlyAfterTheSoak() throws IOException {
     String bad = TestBed.digest("never-healthy");
     announce("never-healthy");
@@ -147,12 +143,11 @@ class FleetRollsOutInWavesIT {
   }
 
   @Test
-  @Order(2)
   void aCanaryGoneByItsLastWillHoldsWave1UntilTheWaveTimeoutGivesUp() throws Exception {
     w1b.stop();
     w1b.set("fleet.wave_timeout", "15s").start();
     canary.kill9();
-    mqtt.awaitRetained("the canary's last will", Duration.ofSeconds(30), PREFIX + "/" + CANARY + "/status",
+    mqtt.awaitRetained("the canary's last will", Duration.ofSeconds(30), prefix + "/" + CANARY + "/status",
         m -> "offline".equals(m.json().getString("state")));
 
     String next = TestBed.digest("upgrade-slow");
@@ -168,11 +163,11 @@ class FleetRollsOutInWavesIT {
         w1a.status().encode());
 
     // an unsigned gate that would let wave 1 go is ignored: only holders of the command secret speak for the fleet
-    mqtt.publish(PREFIX + "/fleet/" + GROUP + "/gate/1", new JsonObject().put("wave", 1).put("digest", next).put("open", true)
+    mqtt.publish(prefix + "/fleet/" + GROUP + "/gate/1", new JsonObject().put("wave", 1).put("digest", next).put("open", true)
         .put("waiting_for", new JsonArray()).put("watchers", new JsonArray().add(W1A)).put("by", "intruder").encode()
         .getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
     TestBed.await(w1a.log + ": the forged gate ignored", Duration.ofSeconds(30),
-        () -> w1a.log().contains("ignoring the fleet message on " + PREFIX + "/fleet/" + GROUP + "/gate/1"));
+        () -> w1a.log().contains("ignoring the fleet message on " + prefix + "/fleet/" + GROUP + "/gate/1"));
 
     TestBed.await(w1b.log + ": wave 1 gives up after fleet.wave_timeout", Duration.ofSeconds(90), () -> {
       JsonObject gaveUp = w1b.status().getJsonObject("fleet").getJsonObject("gave_up");
@@ -186,7 +181,7 @@ class FleetRollsOutInWavesIT {
         () -> EventsSupport.metric(w1b, "odoo_agent_fleet_waiting") == 0.0);
     assertEquals(null, w1b.status().getValue("pending"));
     assertFalse(deployed(w1b, next), "nothing deployed after giving up");
-    assertEquals(TestBed.digest("v2"), odoo[2].runningDigest());
+    assertEquals(TestBed.digest("v1"), odoo[2].runningDigest());
     assertTrue(w1a.status().getJsonObject("fleet").getBoolean("waiting"), "the host with the longer timeout still waits");
     assertFalse(deployed(w1a, next));
   }
