@@ -2,6 +2,7 @@ package dev.odooagent.sim;
 
 import com.sun.management.OperatingSystemMXBean;
 import dev.odooagent.Agent;
+import dev.odooagent.Await;
 import dev.odooagent.config.AgentConfig;
 import dev.odooagent.config.ConfigLoader;
 import dev.odooagent.deploy.SimBackends;
@@ -157,7 +158,7 @@ public final class FleetSim {
     // the agents' publications by kind (this probe's own deliveries are taken out of the broker's count)
     probe.subscribe(Map.of(SENT, 0, CLIENTS, 0, SUBSCRIPTIONS, 0, "+/fleet/#", 0, "+/+/status", 0)).await(10, TimeUnit.SECONDS);
     // the retained count may predate this probe's own connection: the baseline of each size must include it
-    await("the broker's $SYS counters", Duration.ofSeconds(10), () -> sys.containsKey(SENT) && sys.getOrDefault(CLIENTS, 0L) >= 1);
+    Await.until("the broker's $SYS counters", Duration.ofSeconds(10), Duration.ofMillis(50), () -> sys.containsKey(SENT) && sys.getOrDefault(CLIENTS, 0L) >= 1);
   }
 
   /** One HTTP endpoint for every host's health URL ({@code /<host>/web/health}), answered from that host's fake engine. */
@@ -207,8 +208,8 @@ public final class FleetSim {
       Future.all(batch).await(120, TimeUnit.SECONDS);
     }
     // every agent holds its own broker connection and its subscriptions before anything is measured
-    await("all " + n + " MQTT connections", Duration.ofSeconds(120), () -> sys.getOrDefault(CLIENTS, 0L) >= baseClients + n);
-    await("the agents' subscriptions", Duration.ofSeconds(120), () -> sys.getOrDefault(SUBSCRIPTIONS, 0L) >= baseSubs + 3L * n);
+    Await.until("all " + n + " MQTT connections", Duration.ofSeconds(120), Duration.ofMillis(50), () -> sys.getOrDefault(CLIENTS, 0L) >= baseClients + n);
+    Await.until("the agents' subscriptions", Duration.ofSeconds(120), Duration.ofMillis(50), () -> sys.getOrDefault(SUBSCRIPTIONS, 0L) >= baseSubs + 3L * n);
     run.put("start_s", seconds(System.nanoTime() - t0));
     quiet();
     long heap1 = usedHeap();
@@ -235,7 +236,7 @@ public final class FleetSim {
     }
     say("N=%d: stopped; the broker counts %d connected clients", n, sys.getOrDefault(CLIENTS, 0L));
     try {
-      await("the hosts' disconnections", Duration.ofSeconds(30), () -> sys.getOrDefault(CLIENTS, 0L) <= baseClients);
+      Await.until("the hosts' disconnections", Duration.ofSeconds(30), Duration.ofMillis(50), () -> sys.getOrDefault(CLIENTS, 0L) <= baseClients);
     } catch (IllegalStateException e) {
       // not the measurement's business, but worth telling: an agent stopped without leaving the broker
       long lingering = sys.getOrDefault(CLIENTS, 0L) - baseClients;
@@ -348,34 +349,32 @@ public final class FleetSim {
   /** Polls every host's own status on its context until {@code done} holds for each; records when (ns since t0). */
   private void awaitHosts(List<Host> hosts, long[] done, long t0, long timeoutMs, Predicate<JsonObject> converged)
       throws Exception {
-    long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    while (true) {
-      List<Future<Void>> checks = new ArrayList<>();
-      for (int i = 0; i < hosts.size(); i++) {
-        if (done[i] == 0) {
-          int k = i;
-          Host x = hosts.get(i);
-          checks.add(x.backends().on(() -> {
-            if (converged.test(x.agent().status())) {
-              done[k] = System.nanoTime() - t0;
-            }
-            return Future.succeededFuture();
-          }));
+    Duration left = Duration.ofNanos(t0 + TimeUnit.MILLISECONDS.toNanos(timeoutMs) - System.nanoTime());
+    try {
+      Await.until(hosts.size() + " hosts converged", left, POLL, () -> {
+        List<Future<Void>> checks = new ArrayList<>();
+        for (int i = 0; i < hosts.size(); i++) {
+          if (done[i] == 0) {
+            int k = i;
+            Host x = hosts.get(i);
+            checks.add(x.backends().on(() -> {
+              if (converged.test(x.agent().status())) {
+                done[k] = System.nanoTime() - t0;
+              }
+              return Future.succeededFuture();
+            }));
+          }
         }
-      }
-      if (checks.isEmpty()) {
-        return;
-      }
-      Future.all(checks).await(30, TimeUnit.SECONDS);
-      if (System.nanoTime() > deadline) {
-        long missing = java.util.Arrays.stream(done).filter(d -> d == 0).count();
-        int first = java.util.stream.IntStream.range(0, done.length).filter(i -> done[i] == 0).findFirst().orElse(0);
-        Host stuck = hosts.get(first);
-        JsonObject status = stuck.backends().on(() -> Future.succeededFuture(stuck.agent().status())).await(10, TimeUnit.SECONDS);
-        throw new IllegalStateException(missing + " of " + hosts.size() + " hosts did not converge within " + timeoutMs
-            + " ms; " + stuck.id() + " (wave " + stuck.wave() + ") says " + status.encode());
-      }
-      Thread.sleep(POLL.toMillis());
+        Future.all(checks).toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+        return java.util.Arrays.stream(done).allMatch(d -> d > 0);
+      });
+    } catch (AssertionError e) {
+      long missing = java.util.Arrays.stream(done).filter(d -> d == 0).count();
+      int first = java.util.stream.IntStream.range(0, done.length).filter(i -> done[i] == 0).findFirst().orElse(0);
+      Host stuck = hosts.get(first);
+      JsonObject status = stuck.backends().on(() -> Future.succeededFuture(stuck.agent().status())).await(10, TimeUnit.SECONDS);
+      throw new IllegalStateException(missing + " of " + hosts.size() + " hosts did not converge within " + timeoutMs
+          + " ms; " + stuck.id() + " (wave " + stuck.wave() + ") says " + status.encode());
     }
   }
 
@@ -469,15 +468,6 @@ public final class FleetSim {
     }
   }
 
-  private static void await(String what, Duration limit, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out after " + limit.toSeconds() + " s waiting for " + what);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   private static double seconds(long nanos) {
     return Math.round(nanos / 1e6) / 1000.0;
