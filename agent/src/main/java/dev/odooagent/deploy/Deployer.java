@@ -453,13 +453,8 @@ public final class Deployer {
   }
 
   private Future<Void> awaitBeside(Ctx c) {
-    return gate.awaitAtOwnAddress(c.run.newContainerId(), cfg.deploy().healthTimeout()).map(v -> {
-      if (!v.healthy()) {
-        throw new DeployException.Broke(Step.AWAIT_BESIDE, RollbackReason.HEALTH_FAILED, "new container failed its health gate: "
-            + v.reason() + " (the old container kept serving)");
-      }
-      return null;
-    });
+    return passed(Step.AWAIT_BESIDE, gate.awaitAtOwnAddress(c.run.newContainerId(), cfg.deploy().healthTimeout()),
+        " (the old container kept serving)");
   }
 
   /**
@@ -491,9 +486,14 @@ public final class Deployer {
   }
 
   private Future<Void> awaitHealthy(Ctx c) {
-    return gate.await(c.run.newContainerId(), cfg.deploy().healthTimeout()).map(v -> {
+    return passed(Step.AWAIT_HEALTHY, gate.await(c.run.newContainerId(), cfg.deploy().healthTimeout()), "");
+  }
+
+  /** Fails step {@code s} with health_failed unless the new container's verdict is healthy. */
+  private static Future<Void> passed(Step s, Future<HealthGate.Verdict> verdict, String note) {
+    return verdict.map(v -> {
       if (!v.healthy()) {
-        throw new DeployException.Broke(Step.AWAIT_HEALTHY, RollbackReason.HEALTH_FAILED, "new container failed its health gate: " + v.reason());
+        throw new DeployException.Broke(s, RollbackReason.HEALTH_FAILED, "new container failed its health gate: " + v.reason() + note);
       }
       return null;
     });
